@@ -1,0 +1,95 @@
+"""Read the grid: versions, dimensions and components, and check a full code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from spiral.grid.codes import CodeError, GridIndex
+from spiral.grid.models import Component, Dimension, GridVersion
+
+router = Router(tags=["grid"])
+
+
+class GridVersionOut(Schema):
+    code: str
+    name_fr: str
+    name_en: str
+    is_default: bool
+
+
+class ComponentOut(Schema):
+    code: str
+    dimension: str
+    label_fr: str
+    label_en: str
+    description_fr: str
+    description_en: str
+    status: str
+
+
+class DimensionOut(Schema):
+    code: str
+    label_fr: str
+    label_en: str
+    status: str
+
+
+class GridOut(Schema):
+    version: GridVersionOut
+    dimensions: list[DimensionOut]
+    components: list[ComponentOut]
+
+
+class CodeCheckOut(Schema):
+    valid: bool
+    full_code: str | None = None
+    component: str | None = None
+    message: str | None = None
+
+
+@router.get("/versions", response=list[GridVersionOut])
+def grid_versions(request: HttpRequest) -> Any:
+    return GridVersion.objects.all()
+
+
+@router.get("/versions/{code}", response=GridOut)
+def grid_version(request: HttpRequest, code: str) -> Any:
+    version = get_object_or_404(GridVersion, code=code)
+    components = (
+        Component.objects.filter(version=version).select_related("dimension").order_by("position")
+    )
+    return {
+        "version": version,
+        "dimensions": Dimension.objects.filter(version=version).order_by("position"),
+        "components": [
+            {
+                **{
+                    f: getattr(c, f)
+                    for f in (
+                        "code",
+                        "label_fr",
+                        "label_en",
+                        "description_fr",
+                        "description_en",
+                        "status",
+                    )
+                },
+                "dimension": c.dimension.code,
+            }
+            for c in components
+        ],
+    }
+
+
+@router.get("/versions/{code}/check", response=CodeCheckOut)
+def grid_code_check(request: HttpRequest, code: str, value: str) -> Any:
+    version = get_object_or_404(GridVersion, code=code)
+    try:
+        resolved = GridIndex(version).resolve(value)
+    except CodeError as error:
+        return {"valid": False, "message": str(error)}
+    return {"valid": True, "full_code": resolved.full_code, "component": resolved.component.code}

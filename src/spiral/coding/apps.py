@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CodingConfig(AppConfig):
+    name = "spiral.coding"
+    verbose_name = _("Coding of criteria")

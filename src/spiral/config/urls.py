@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from spiral.config.api import api
+from spiral.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.health, name="health"),
+    path("accounts/", include("spiral.accounts.urls")),
+    path("territories/", include("spiral.territories.urls")),
+    path("grid/", include("spiral.grid.urls")),
+    path("", include("spiral.consultations.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]

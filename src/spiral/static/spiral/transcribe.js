@@ -1,0 +1,363 @@
+/* Transcription screen: type a criterion, press Enter, the next line opens.
+ *
+ * Every typed line gets a client id and goes to an outbox kept in localStorage before it is
+ * sent, so a dropped connection or a closed tab loses nothing; the server ignores a client id it
+ * has already saved, so retries never count a post-it twice. */
+(function () {
+  "use strict";
+  const root = document.querySelector("[data-transcription]");
+  if (!root) return;
+
+  const strings = JSON.parse(document.getElementById("transcribe-strings").textContent);
+  const meetingId = root.dataset.meeting;
+  const addUrl = root.dataset.addUrl;
+  const pasteUrl = root.dataset.pasteUrl;
+  const outboxKey = "spiral:outbox:meeting:" + meetingId;
+  const csrfToken = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const outboxStatus = document.getElementById("outbox-status");
+  const failedTemplate = document.getElementById("failed-row-template");
+  const tabs = Array.from(root.querySelectorAll("[role=tab]"));
+  let retryTimer = null;
+  let sending = false;
+
+  function newToken() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    // crypto.randomUUID needs a secure context; a village-hall LAN over plain http has none.
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function format(template, count) {
+    return template.replace("%(count)s", String(count));
+  }
+
+  /* ---------- tabs ---------- */
+  function activate(tab, focusEntry) {
+    tabs.forEach((t) => {
+      const selected = t === tab;
+      t.setAttribute("aria-selected", selected ? "true" : "false");
+      t.tabIndex = selected ? 0 : -1;
+      document.getElementById(t.getAttribute("aria-controls")).hidden = !selected;
+    });
+    const url = new URL(window.location.href);
+    url.searchParams.set("q", tab.dataset.question);
+    history.replaceState(null, "", url);
+    if (focusEntry) panelOf(tab.dataset.question).querySelector(".entry input[name=text]").focus();
+  }
+
+  function panelOf(questionId) {
+    return document.getElementById("panel-" + questionId);
+  }
+
+  tabs.forEach((tab, index) => {
+    tab.addEventListener("click", () => activate(tab, true));
+    tab.addEventListener("keydown", (event) => {
+      let next = null;
+      if (event.key === "ArrowRight") next = tabs[(index + 1) % tabs.length];
+      if (event.key === "ArrowLeft") next = tabs[(index - 1 + tabs.length) % tabs.length];
+      if (next) {
+        event.preventDefault();
+        activate(next, false);
+        next.focus();
+      }
+    });
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (!event.altKey || event.ctrlKey || event.metaKey) return;
+    const digit = event.code && event.code.startsWith("Digit") ? event.code.slice(5) : event.key;
+    const tab = tabs.find((t) => t.dataset.shortcut === digit);
+    if (tab) {
+      event.preventDefault();
+      activate(tab, true);
+    }
+  });
+
+  /* ---------- outbox ---------- */
+  function loadOutbox() {
+    try {
+      return JSON.parse(localStorage.getItem(outboxKey) || "[]");
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function saveOutbox(items) {
+    try {
+      localStorage.setItem(outboxKey, JSON.stringify(items));
+    } catch (e) {
+      /* storage full or disabled: the lines stay in memory and on screen */
+    }
+    memoryOutbox = items;
+    showOutboxStatus();
+  }
+
+  let memoryOutbox = loadOutbox();
+
+  function showOutboxStatus() {
+    const waiting = memoryOutbox.length;
+    outboxStatus.hidden = waiting === 0;
+    outboxStatus.textContent = waiting ? format(strings.outbox, waiting) : "";
+  }
+
+  function pendingRow(item) {
+    const row = document.createElement("tr");
+    row.className = "criterion-row pending";
+    row.dataset.clientToken = item.client_token;
+    const cells = [item.expressions, item.text, item.code || "–", item.language, strings.sending];
+    cells.forEach((value, i) => {
+      const cell = document.createElement("td");
+      cell.textContent = value;
+      if (i === 0) cell.className = "num";
+      if (i === 1) cell.dir = "auto";
+      if (i === 4) cell.className = "status";
+      row.appendChild(cell);
+    });
+    return row;
+  }
+
+  function rowFor(token) {
+    return root.querySelector('tr[data-client-token="' + CSS.escape(token) + '"]');
+  }
+
+  function insertHtml(tbody, html, replace) {
+    const holder = document.createElement("tbody");
+    holder.innerHTML = html.trim();
+    const rows = Array.from(holder.children);
+    rows.forEach((row) => {
+      const existing = document.getElementById(row.id);
+      if (existing && existing !== replace) existing.remove();
+      if (replace) {
+        replace.replaceWith(row);
+        replace = null;
+      } else {
+        tbody.appendChild(row);
+      }
+      if (window.htmx) window.htmx.process(row);
+    });
+  }
+
+  function updateCounts(counts) {
+    if (!counts) return;
+    root.querySelectorAll("[data-count-for]").forEach((badge) => {
+      badge.textContent = counts[badge.dataset.countFor] || 0;
+    });
+  }
+
+  function showFailed(item, errors) {
+    const row = failedTemplate.content.firstElementChild.cloneNode(true);
+    row.dataset.clientToken = item.client_token;
+    const form = row.querySelector("form");
+    form.elements.text.value = item.text;
+    form.elements.expressions.value = item.expressions;
+    form.elements.code.value = item.code || "";
+    form.elements.language.value = item.language;
+    form.querySelector(".errorlist").textContent = Object.values(errors).join(" ");
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const retry = {
+        question: item.question,
+        text: form.elements.text.value,
+        expressions: form.elements.expressions.value,
+        code: form.elements.code.value,
+        language: item.language,
+        client_token: newToken(),
+      };
+      row.remove();
+      enqueue(retry);
+    });
+    form.querySelector(".discard").addEventListener("click", () => row.remove());
+    const existing = rowFor(item.client_token);
+    if (existing) existing.replaceWith(row);
+    else document.getElementById("rows-" + item.question).appendChild(row);
+    return row;
+  }
+
+  function enqueue(item) {
+    saveOutbox(memoryOutbox.concat([item]));
+    document.getElementById("rows-" + item.question).appendChild(pendingRow(item));
+    flush();
+  }
+
+  async function sendOne(item) {
+    const response = await fetch(addUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
+      body: JSON.stringify(item),
+      credentials: "same-origin",
+    });
+    let payload = null;
+    try {
+      payload = await response.json();
+    } catch (e) {
+      payload = null;
+    }
+    return { status: response.status, payload: payload };
+  }
+
+  async function flush() {
+    if (sending) return;
+    sending = true;
+    clearTimeout(retryTimer);
+    try {
+      while (memoryOutbox.length) {
+        const item = memoryOutbox[0];
+        let result;
+        try {
+          result = await sendOne(item);
+        } catch (e) {
+          markWaiting();
+          retryTimer = setTimeout(flush, 4000);
+          return;
+        }
+        if (result.status >= 500 || result.payload === null) {
+          // Server trouble (or a proxy page): keep the line and try again later.
+          markWaiting();
+          retryTimer = setTimeout(flush, 8000);
+          return;
+        }
+        memoryOutbox = memoryOutbox.slice(1);
+        saveOutbox(memoryOutbox);
+        const row = rowFor(item.client_token);
+        if (result.payload.ok) {
+          const tbody = document.getElementById("rows-" + item.question);
+          insertHtml(tbody, result.payload.row_html, row);
+          updateCounts(result.payload.counts);
+        } else {
+          showFailed(item, result.payload.errors || { server: strings.serverError });
+        }
+      }
+    } finally {
+      sending = false;
+    }
+  }
+
+  function markWaiting() {
+    root.querySelectorAll("tr.pending .status").forEach((cell) => {
+      cell.textContent = strings.waiting;
+    });
+  }
+
+  window.addEventListener("online", flush);
+
+  /* ---------- typing ---------- */
+  root.querySelectorAll("form.entry").forEach((form) => {
+    const panel = form.closest("[role=tabpanel]");
+    const errorBox = form.querySelector(".entry-error");
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = form.elements.text.value;
+      if (!text.trim()) {
+        errorBox.textContent = strings.empty;
+        form.elements.text.focus();
+        return;
+      }
+      errorBox.textContent = "";
+      enqueue({
+        question: panel.dataset.question,
+        text: text,
+        expressions: form.elements.expressions.value || "1",
+        code: form.elements.code.value,
+        language: form.elements.language.value,
+        client_token: newToken(),
+      });
+      form.elements.text.value = "";
+      form.elements.expressions.value = "1";
+      form.elements.code.value = "";
+      form.elements.text.focus();
+    });
+
+    // A multi-line paste into the criterion box goes to the paste form of the same question.
+    form.elements.text.addEventListener("paste", (event) => {
+      const pasted = (event.clipboardData || window.clipboardData).getData("text");
+      if (!pasted || !/\r|\n/.test(pasted.trim())) return;
+      event.preventDefault();
+      const details = panel.querySelector("details.paste");
+      const area = details.querySelector("textarea");
+      details.open = true;
+      area.value = area.value ? area.value.replace(/\s*$/, "\n") + pasted : pasted;
+      details.querySelector("button[type=submit]").focus();
+    });
+  });
+
+  /* ---------- pasting ---------- */
+  root.querySelectorAll("form.paste-form").forEach((form) => {
+    const panel = form.closest("[role=tabpanel]");
+    const result = form.querySelector(".paste-result");
+    const button = form.querySelector("button[type=submit]");
+    form.elements.batch_token.value = newToken();
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (button.disabled) return; // a double click sends nothing twice
+      button.disabled = true;
+      const body = {
+        question: panel.dataset.question,
+        text: form.elements.text.value,
+        language: form.elements.language.value,
+        batch_token: form.elements.batch_token.value,
+      };
+      try {
+        const response = await fetch(pasteUrl, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
+          body: JSON.stringify(body),
+          credentials: "same-origin",
+        });
+        const payload = await response.json();
+        if (!response.ok) {
+          result.replaceChildren(errorParagraph(Object.values(payload.errors || {}).join(" ") || strings.serverError));
+          return;
+        }
+        insertHtml(document.getElementById("rows-" + panel.dataset.question), payload.rows_html, null);
+        updateCounts(payload.counts);
+        form.elements.batch_token.value = newToken();
+        const parts = [];
+        if (payload.saved) {
+          const ok = document.createElement("p");
+          ok.textContent = format(strings.pasteSaved, payload.saved);
+          parts.push(ok);
+        }
+        if (payload.rejected.length) {
+          parts.push(errorParagraph(strings.pasteRejected));
+          const list = document.createElement("ol");
+          list.className = "paste-errors";
+          payload.rejected.forEach((line) => {
+            const li = document.createElement("li");
+            const code = document.createElement("code");
+            code.dir = "auto";
+            code.textContent = line.raw;
+            li.append(code, " — " + line.error);
+            list.appendChild(li);
+          });
+          parts.push(list);
+          form.elements.text.value = payload.rejected.map((line) => line.raw).join("\n");
+          form.elements.text.focus();
+        } else {
+          form.elements.text.value = "";
+          panel.querySelector(".entry input[name=text]").focus();
+        }
+        result.replaceChildren(...parts);
+      } catch (e) {
+        result.replaceChildren(errorParagraph(strings.network));
+      } finally {
+        button.disabled = false;
+      }
+    });
+  });
+
+  function errorParagraph(text) {
+    const p = document.createElement("p");
+    p.className = "errorlist";
+    p.textContent = text;
+    return p;
+  }
+
+  // Lines typed before a reload or a crash: show them and send them again.
+  memoryOutbox.forEach((item) => {
+    const tbody = document.getElementById("rows-" + item.question);
+    if (tbody && !rowFor(item.client_token)) tbody.appendChild(pendingRow(item));
+  });
+  showOutboxStatus();
+  flush();
+})();
