@@ -32,7 +32,9 @@ def tree(db: None) -> dict[str, Territory]:
     town = TerritoryFactory(name="Town", kind="locality", parent=region)
     other_town = TerritoryFactory(name="Other town", kind="locality", parent=region)
     neighbourhood = TerritoryFactory(name="Lime trees", kind="neighbourhood", parent=town)
-    school = TerritoryFactory(name="School", kind="collective_actor", actor_type="school", parent=town)
+    school = TerritoryFactory(
+        name="School", kind="collective_actor", actor_type="school", parent=town
+    )
     return {
         "network": network,
         "country": country,

@@ -68,7 +68,9 @@ class CoordinationMemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CoordinationMember
 
-    group = factory.LazyAttribute(lambda _m: CoordinationGroup.objects.get_or_create(territory=TerritoryFactory())[0])
+    group = factory.LazyAttribute(
+        lambda _m: CoordinationGroup.objects.get_or_create(territory=TerritoryFactory())[0]
+    )
     display_name = factory.Faker("name")
     sector = "public"
     show_publicly = True
@@ -104,7 +106,9 @@ class CriterionFactory(factory.django.DjangoModelFactory):
         model = Criterion
 
     meeting = factory.SubFactory(MeetingFactory)
-    question = factory.LazyAttribute(lambda c: c.meeting.question_set.questions.order_by("position").first())
+    question = factory.LazyAttribute(
+        lambda c: c.meeting.question_set.questions.order_by("position").first()
+    )
     text = factory.Sequence(lambda n: f"Critère {n}")
     language = "fr"
     expressions = 1

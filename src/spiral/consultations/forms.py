@@ -47,7 +47,10 @@ class GroupForm(forms.ModelForm):
         )
         candidates = facilitator_candidates(territory)
         if self.instance.pk:
-            candidates = (candidates | self.instance.facilitators.all()).distinct()
+            candidates = User.objects.filter(
+                Q(pk__in=candidates.values("pk"))
+                | Q(pk__in=self.instance.facilitators.values("pk"))
+            ).order_by("display_name", "username")
         facilitators = cast(forms.ModelMultipleChoiceField, self.fields["facilitators"])
         facilitators.queryset = candidates
         facilitators.label_from_instance = _shown_name  # type: ignore[method-assign,assignment]

@@ -151,6 +151,13 @@ class GridIndex:
         grid = self.version.code
         dimension = self.dimensions.get(parsed.dimension)
         if dimension is None:
+            if parsed.component:
+                raise CodeError(
+                    _(
+                        "Component “%(code)s” does not exist: there is no dimension “%(letter)s” in the grid “%(grid)s”."
+                    )
+                    % {"code": parsed.component, "letter": parsed.dimension, "grid": grid}
+                )
             raise CodeError(
                 _("Dimension “%(code)s” does not exist in the grid “%(grid)s”.")
                 % {"code": parsed.dimension, "grid": grid}

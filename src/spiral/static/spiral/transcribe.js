@@ -287,6 +287,12 @@
     const result = form.querySelector(".paste-result");
     const button = form.querySelector("button[type=submit]");
     form.elements.batch_token.value = newToken();
+    form.elements.text.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (button.disabled) return; // a double click sends nothing twice
