@@ -4,6 +4,7 @@ mappings and carry-over of codings, and the public browser with its admin import
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import re
 from collections.abc import Callable
@@ -13,7 +14,9 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from django.test import Client
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from spiral.accounts.models import Role, User
@@ -47,7 +50,7 @@ from tests.conftest import client_for
 from tests.factories import UserFactory
 
 DB_SETTINGS = hypothesis_settings(
-    max_examples=40,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
@@ -145,6 +148,12 @@ def component_dt(html: str, code: str) -> str | None:
 
 
 @pytest.fixture
+def anonymous() -> Client:
+    """One client for all the examples of a property (a new client reloads the middleware)."""
+    return client_for(None)
+
+
+@pytest.fixture
 def network_admin(tree: dict[str, Territory], user_with_role: Callable[..., User]) -> User:
     return user_with_role(Role.NETWORK_ADMIN, tree["network"])
 
@@ -158,9 +167,7 @@ def next_version(db: None) -> GridVersion:
 
 @pytest.fixture
 def mapping(next_version: GridVersion) -> GridMapping:
-    return grid_mapping_import_csv(
-        source=default_version(), target=next_version, text=MAPPING_CSV
-    )
+    return grid_mapping_import_csv(source=default_version(), target=next_version, text=MAPPING_CSV)
 
 
 # --- Code syntax -------------------------------------------------------------------------------
@@ -241,7 +248,7 @@ def written_codes(draw: st.DrawFn) -> tuple[str, str]:
     return written, "/".join(normal_parts)
 
 
-@hypothesis_settings(max_examples=100)
+@hypothesis_settings(max_examples=60)
 @given(written_codes())
 def test_parse_full_code_round_trips_to_the_normal_form(code: tuple[str, str]) -> None:
     written, normal = code
@@ -253,10 +260,14 @@ def test_parse_full_code_round_trips_to_the_normal_form(code: tuple[str, str]) -
 @hypothesis_settings(max_examples=100)
 @given(st.text(max_size=30) | st.from_regex(r"\A[A-Za-z0-9/ -]{0,15}\Z"))
 def test_parse_full_code_parses_or_raises_code_error(raw: str) -> None:
+    parsed, message = None, ""
     try:
         parsed = parse_full_code(raw)
     except CodeError as error:
-        assert str(error)
+        message = str(error)
+
+    if parsed is None:
+        assert message
     else:
         # Whatever parses has a normal form that reads back as the same code.
         assert parse_full_code(str(parsed)) == parsed
@@ -300,7 +311,8 @@ def test_resolve_reads_a_bare_dimension_as_its_general_component(
 @pytest.mark.parametrize(
     ("raw", "named"),
     [
-        ("Z01", "Dimension “Z”"),
+        ("Z", "Dimension “Z”"),
+        ("Z01", "“Z”"),
         ("A99", "Component “A99”"),
         ("A01-99", "Object detail “A01-99”"),
         ("A01/X", "Sense category “X”"),
@@ -309,8 +321,11 @@ def test_resolve_reads_a_bare_dimension_as_its_general_component(
     ],
 )
 def test_resolve_names_the_unknown_part(db: None, raw: str, named: str) -> None:
-    with pytest.raises(CodeError, match=re.escape(named)):
+    with pytest.raises(CodeError, match=re.escape(named)) as error:
         GridIndex(default_version()).resolve(raw)
+
+    if "/" not in raw:
+        assert "“spiral-ag”" in str(error.value)
 
 
 def test_every_shipped_component_resolves_to_itself(db: None) -> None:
@@ -335,7 +350,9 @@ def test_spiral_ag_is_the_single_default_version(db: None) -> None:
 def test_shipped_grid_has_dimensions_a_to_h_each_with_a_general_component(db: None) -> None:
     version = default_version()
     dimensions = list(
-        Dimension.objects.filter(version=version).order_by("position").values_list("code", flat=True)
+        Dimension.objects.filter(version=version)
+        .order_by("position")
+        .values_list("code", flat=True)
     )
 
     assert dimensions == list("ABCDEFGH")
@@ -361,7 +378,9 @@ def test_shipped_files_are_loaded_as_written_with_a_known_status(db: None, filen
     version = default_version()
     rows = read_tsv(filename)
     entries = {
-        (type(e).__name__, e.code): e for model in ENTRY_MODELS for e in model.objects.filter(version=version)
+        (type(e).__name__, e.code): e
+        for model in ENTRY_MODELS
+        for e in model.objects.filter(version=version)
     }
     kinds = {
         "dimension": "Dimension",
@@ -399,7 +418,9 @@ def test_export_then_import_gives_the_same_grid(db: None) -> None:
     version = default_version()
     text = grid_version_export_csv(version=version)
 
-    copy = grid_version_import_csv(text=text, code="spiral-ag-copy", name_fr="Copie", name_en="Copy")
+    copy = grid_version_import_csv(
+        text=text, code="spiral-ag-copy", name_fr="Copie", name_en="Copy"
+    )
 
     assert text.splitlines()[0] == ",".join(GRID_CSV_COLUMNS)
     assert len(text.splitlines()) == 1 + sum(
@@ -412,35 +433,36 @@ def test_export_then_import_gives_the_same_grid(db: None) -> None:
     assert not copy.is_default
 
 
-label_text = st.text(
-    st.characters(blacklist_categories=["Cs", "Cc"]) | st.sampled_from(',;"\t\n'),
-    min_size=1,
-    max_size=30,
-).map(str.strip).filter(bool)
+# Printable text plus the characters a CSV must quote (control characters are not grid text).
+cell_text = st.text(
+    st.characters(blacklist_categories=["Cs", "Cc"]) | st.sampled_from(',;"\t\n'), max_size=30
+).map(str.strip)
+label_text = cell_text.filter(bool)
 version_numbers = itertools.count()
 
 
 @DB_SETTINGS
 @given(
-    labels=st.lists(st.tuples(label_text, label_text, st.text(max_size=40)), min_size=2, max_size=5),
+    labels=st.lists(st.tuples(label_text, label_text, cell_text), min_size=2, max_size=5),
     status=st.sampled_from(EntryStatus.values),
 )
 def test_any_imported_grid_exports_and_reimports_identically(
     db: None, labels: list[tuple[str, str, str]], status: str
 ) -> None:
-    lines = []
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["kind", "code", "label_fr", "label_en", "description_en", "status"])
     for number, (label_fr, label_en, description) in enumerate(labels):
         kind, code = ("dimension", "A") if number == 0 else ("component", f"A{number:02d}")
-        lines.append([kind, code, label_fr, label_en, "", description.strip(), status])
-    text_lines = [["kind", "code", "label_fr", "label_en", "description_fr", "description_en", "status"]]
-    text = "".join(
-        ",".join('"' + cell.replace('"', '""') + '"' for cell in line) + "\n"
-        for line in text_lines + lines
-    )
+        writer.writerow([kind, code, label_fr, label_en, description, status])
+    text = out.getvalue()
     suffix = next(version_numbers)
     first = grid_version_import_csv(text=text, code=f"first-{suffix}", name_fr="a", name_en="a")
     second = grid_version_import_csv(
-        text=grid_version_export_csv(version=first), code=f"second-{suffix}", name_fr="b", name_en="b"
+        text=grid_version_export_csv(version=first),
+        code=f"second-{suffix}",
+        name_fr="b",
+        name_en="b",
     )
 
     for model in (Dimension, Component):
@@ -534,7 +556,9 @@ def test_import_accepts_comma_semicolon_and_tab_files_with_or_without_bom(
     version = grid_version_import_csv(text=text, code="delimited", name_fr="D", name_en="D")
 
     assert list(
-        Component.objects.filter(version=version).order_by("position").values_list("code", "label_en")
+        Component.objects.filter(version=version)
+        .order_by("position")
+        .values_list("code", "label_en")
     ) == [("A00", "In general"), ("A01", "Bread, milk")]
     assert Dimension.objects.get(version=version).code == "A"
 
@@ -555,29 +579,26 @@ def test_mapping_import_stores_each_row_at_its_level(mapping: GridMapping) -> No
 
 def test_mapping_import_normalises_codes_as_written(next_version: GridVersion) -> None:
     mapping = grid_mapping_import_csv(
-        source=default_version(), target=next_version, text="source_code;target_code\n a01-11 ;z01\n"
+        source=default_version(),
+        target=next_version,
+        text="source_code;target_code\n a01-11 ;z01\n",
     )
 
     assert dict(mapping.rows.values_list("source_code", "target_code")) == {"A01-11": "Z01"}
 
 
 def test_mapping_import_rejects_bad_lines_one_by_one(next_version: GridVersion) -> None:
-    text = (
-        "source_code,target_code\n"
-        "A01,A01\n"
-        "Z99,A01\n"
-        "A02,Q05\n"
-        "A01,A02\n"
-        "A1,A01\n"
-    )
+    text = "source_code,target_code\nA01,A01\nZ99,A01\nA02,Q05\nA01,A02\nA1,A01\n"
 
     with pytest.raises(ImportRejected) as rejected:
         grid_mapping_import_csv(source=default_version(), target=next_version, text=text)
 
     lines = rejected_lines(rejected)
     assert sorted(lines) == [3, 4, 5, 6]
-    assert "Dimension “Z” does not exist in the grid “spiral-ag”" in lines[3]
-    assert "Dimension “Q” does not exist in the grid “spiral-next”" in lines[4]
+    assert "“Z”" in lines[3]
+    assert "“spiral-ag”" in lines[3]
+    assert "“Q”" in lines[4]
+    assert "“spiral-next”" in lines[4]
     assert "mapped twice" in lines[5]
     assert "“A1” is not an object code" in lines[6]
     assert not GridMapping.objects.exists()
@@ -681,9 +702,7 @@ def test_grid_browser_flags_provisional_and_inferred_entries_only(db: None) -> N
 def test_grid_browser_search_filters_components(
     db: None, query: str, language: str, shown: str, hidden: str
 ) -> None:
-    response = client_for(None).get(
-        "/grid/spiral-ag/", {"q": query}, HTTP_ACCEPT_LANGUAGE=language
-    )
+    response = client_for(None).get("/grid/spiral-ag/", {"q": query}, HTTP_ACCEPT_LANGUAGE=language)
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -710,8 +729,9 @@ def test_grid_browser_htmx_request_gets_the_results_only(db: None) -> None:
 
 @DB_SETTINGS
 @given(query=st.text(max_size=40))
-def test_grid_browser_answers_any_search_text(db: None, query: str) -> None:
-    response = client_for(None).get("/grid/spiral-ag/", {"q": query}, HTTP_HX_REQUEST="true")
+@example(query="pain\x00")  # PostgreSQL refuses NUL in a query parameter
+def test_grid_browser_answers_any_search_text(db: None, anonymous: Client, query: str) -> None:
+    response = anonymous.get("/grid/spiral-ag/", {"q": query}, HTTP_HX_REQUEST="true")
 
     assert response.status_code == 200
 
@@ -726,7 +746,6 @@ def test_grid_browser_in_french_shows_french_labels(db: None) -> None:
     assert "Employment" not in sourced
     assert provisional is not None
     assert "Amis / amitié" in provisional
-    assert "provisoire" in provisional
 
 
 def test_code_check_explains_each_part(db: None) -> None:
@@ -762,8 +781,8 @@ def test_code_check_shows_what_is_wrong(db: None, code: str, message: str) -> No
 
 @DB_SETTINGS
 @given(code=st.text(max_size=40))
-def test_code_check_answers_any_text(db: None, code: str) -> None:
-    assert client_for(None).get("/grid/spiral-ag/check/", {"code": code}).status_code == 200
+def test_code_check_answers_any_text(db: None, anonymous: Client, code: str) -> None:
+    assert anonymous.get("/grid/spiral-ag/check/", {"code": code}).status_code == 200
 
 
 def test_export_csv_downloads_the_version(db: None) -> None:
@@ -862,9 +881,7 @@ def test_grid_import_upload_creates_the_version(network_admin: User) -> None:
     assert response["Location"] == "/grid/official-2027/"
     version = GridVersion.objects.get(code="official-2027")
     assert version.name_en == "Official grid"
-    assert list(Component.objects.filter(version=version).values_list("code", flat=True)) == [
-        "I00"
-    ]
+    assert list(Component.objects.filter(version=version).values_list("code", flat=True)) == ["I00"]
     assert client_for(None).get("/grid/official-2027/").status_code == 200
 
 
@@ -907,5 +924,6 @@ def test_mapping_import_upload_with_a_bad_line_saves_nothing(
     assert response.status_code == 422
     html = response.content.decode()
     assert "Line 3" in html
-    assert "Dimension “Q” does not exist" in html
+    assert "“Q”" in html
+    assert "“spiral-next”" in html
     assert not GridMapping.objects.exists()

@@ -56,7 +56,7 @@ def grid_versions(request: HttpRequest) -> Any:
     return GridVersion.objects.all()
 
 
-@router.get("/versions/{code}", response=GridOut)
+@router.get("/versions/{slug:code}", response=GridOut)
 def grid_version(request: HttpRequest, code: str) -> Any:
     version = get_object_or_404(GridVersion, code=code)
     components = (
@@ -85,7 +85,7 @@ def grid_version(request: HttpRequest, code: str) -> Any:
     }
 
 
-@router.get("/versions/{code}/check", response=CodeCheckOut)
+@router.get("/versions/{slug:code}/check", response=CodeCheckOut)
 def grid_code_check(request: HttpRequest, code: str, value: str) -> Any:
     version = get_object_or_404(GridVersion, code=code)
     try:

@@ -13,6 +13,7 @@ from spiral.consultations.models import Criterion
 from spiral.grid.codes import ResolvedCode
 from spiral.grid.models import GridMapping
 from spiral.grid.services import map_object_code
+from spiral.syntheses.services import territory_stats_refresh
 
 
 def coding_from_resolved(
@@ -49,12 +50,14 @@ def criterion_codings_replace(
         superseded_at=timezone.now(), superseded_by=user
     )
     unique_codes = {code.full_code: code for code in codes}.values()
-    return Coding.objects.bulk_create(
+    created = Coding.objects.bulk_create(
         [
             coding_from_resolved(criterion_id=criterion.pk, code=c, source=source, user=user)
             for c in unique_codes
         ]
     )
+    territory_stats_refresh(territory_ids=[criterion.territory_id])
+    return created
 
 
 @transaction.atomic
@@ -103,4 +106,6 @@ def codings_carry_over(
         recoded += 1
     Coding.objects.filter(pk__in=superseded).update(superseded_at=now, superseded_by=user)
     Coding.objects.bulk_create(new_rows, batch_size=1000)
+    touched = Criterion.all_objects.filter(pk__in={c.criterion_id for c in new_rows})
+    territory_stats_refresh(territory_ids=touched.values_list("territory_id", flat=True).distinct())
     return recoded, sorted(unmapped)

@@ -26,11 +26,17 @@ def groups_of_user(*, user: Any) -> QuerySet[HomogeneousGroup]:
     )
 
 
-def groups_of_territory(*, territory_id: int) -> QuerySet[HomogeneousGroup]:
-    """Active groups of the territory and below, with their numbers of meetings and criteria."""
-    return (
+def groups_of_territory(
+    *, territory_id: int, with_descendants: bool = False
+) -> QuerySet[HomogeneousGroup]:
+    """Active groups of the territory (and below, if asked), with their meetings and criteria."""
+    groups = (
         HomogeneousGroup.objects.in_subtree(territory_id)
-        .active()
+        if with_descendants
+        else HomogeneousGroup.objects.filter(territory_id=territory_id)
+    )
+    return (
+        groups.active()
         .select_related("territory", "profile")
         .annotate(
             meeting_count=Count("meetings", distinct=True),

@@ -29,6 +29,7 @@ from spiral.core.languages import CRITERION_LANGUAGE_CODES
 from spiral.core.text import clean_criterion_text
 from spiral.grid.codes import CodeError, GridIndex, ResolvedCode
 from spiral.grid.models import GridVersion
+from spiral.syntheses.services import territory_stats_refresh
 from spiral.territories.models import Territory
 
 
@@ -54,15 +55,18 @@ def group_create(
         created_by=user,
     )
     group.facilitators.set(facilitators)
+    territory_stats_refresh(territory_ids=[territory.pk])
     return group
 
 
 @transaction.atomic
 def group_move(*, group: HomogeneousGroup, territory: Territory) -> HomogeneousGroup:
     """Attach a group to another territory; its criteria follow (they carry the territory)."""
+    previous_territory_id = group.territory_id
     group.territory = territory
     group.save(update_fields=["territory", "updated_at"])
     Criterion.all_objects.filter(group=group).update(territory=territory)
+    territory_stats_refresh(territory_ids=[previous_territory_id, territory.pk])
     return group
 
 
@@ -78,7 +82,7 @@ def meeting_create(
     user: User | None,
 ) -> Meeting:
     question_set = question_set or QuestionSet.objects.get(is_default=True)
-    return Meeting.objects.create(
+    meeting = Meeting.objects.create(
         group=group,
         held_on=held_on,
         question_set=question_set,
@@ -87,6 +91,8 @@ def meeting_create(
         notes=notes,
         created_by=user,
     )
+    territory_stats_refresh(territory_ids=[group.territory_id])
+    return meeting
 
 
 @dataclass(frozen=True)
@@ -249,6 +255,8 @@ def _criteria_add(
     for (outcome, _c, _r), criterion in zip(to_create, created, strict=True):
         outcome.criterion = criterion
         outcome.created = True
+    if created:
+        territory_stats_refresh(territory_ids=[group.territory_id])
     # Duplicates of a token within the same request point to the criterion saved for the first.
     by_token = {
         o.criterion.client_token: o.criterion
@@ -327,6 +335,7 @@ def criterion_delete(*, criterion: Criterion, user: User | None) -> Criterion:
         criterion.deleted_by = user
         criterion.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
         _revision(criterion, RevisionAction.DELETED, user).save()
+        territory_stats_refresh(territory_ids=[criterion.territory_id])
     return criterion
 
 
@@ -337,4 +346,5 @@ def criterion_restore(*, criterion: Criterion, user: User | None) -> Criterion:
         criterion.deleted_by = None
         criterion.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
         _revision(criterion, RevisionAction.RESTORED, user).save()
+        territory_stats_refresh(territory_ids=[criterion.territory_id])
     return criterion

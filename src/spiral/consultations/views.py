@@ -373,13 +373,10 @@ def criteria_paste(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     rows = Criterion.all_objects.filter(pk__in=[c.pk for c in saved]).prefetch_related(
         current_codings_prefetch()
     )
-    rows_html = "".join(
-        render_to_string(
-            "consultations/_criterion_row.html",
-            {"criterion": c, "can_transcribe": True},
-            request=request,
-        )
-        for c in rows.order_by("position", "pk")
+    rows_html = render_to_string(
+        "consultations/_criterion_rows.html",
+        {"criteria": rows.order_by("position", "pk")},
+        request=request,
     )
     payload = {
         "ok": not rejected,

@@ -154,7 +154,8 @@ class GridIndex:
             if parsed.component:
                 raise CodeError(
                     _(
-                        "Component “%(code)s” does not exist: there is no dimension “%(letter)s” in the grid “%(grid)s”."
+                        "Component “%(code)s” does not exist: there is no dimension "
+                        "“%(letter)s” in the grid “%(grid)s”."
                     )
                     % {"code": parsed.component, "letter": parsed.dimension, "grid": grid}
                 )

@@ -78,10 +78,13 @@ def _read_csv(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     header = [name.strip() for name in (reader.fieldnames or [])]
     reader.fieldnames = header
-    rows = [
-        (index + 2, {k: (v or "").strip() for k, v in row.items() if k is not None})
-        for index, row in enumerate(reader)
-    ]
+    rows = []
+    for row in reader:
+        # Count physical lines, as an editor shows them: the reader skips blank lines, and a
+        # quoted cell may span several lines; report the line where the row starts.
+        cells = [c for v in row.values() for c in (v if isinstance(v, list) else [v]) if c]
+        start = reader.line_num - sum(cell.count("\n") for cell in cells)
+        rows.append((start, {k: (v or "").strip() for k, v in row.items() if k is not None}))
     return header, rows
 
 
@@ -418,14 +421,21 @@ def grid_mapping_import_csv(
     errors: list[LineError] = []
     pairs: dict[str, str] = {}
     for line, raw in raw_rows:
-        source_code, target_code = raw["source_code"], raw["target_code"]
-        content = f"{source_code};{target_code}"
-        for index, code_text in ((source_index, source_code), (target_index, target_code)):
+        content = f"{raw['source_code']};{raw['target_code']}"
+        # Store the normal form (A01-11, not " a01-11 "): carry-over looks codes up exactly.
+        codes = []
+        for index, written in (
+            (source_index, raw["source_code"]),
+            (target_index, raw["target_code"]),
+        ):
+            code_text = written
             try:
-                parsed = parse_full_code(code_text)
-                index.resolve(str(parsed).split("/")[0])
+                code_text = str(parse_full_code(written)).split("/")[0]
+                index.resolve(code_text)
             except CodeError as error:
                 errors.append(LineError(line, str(error), content))
+            codes.append(code_text)
+        source_code, target_code = codes
         if source_code in pairs:
             errors.append(
                 LineError(

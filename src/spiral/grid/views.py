@@ -30,7 +30,8 @@ def grid_default(request: SpiralRequest) -> HttpResponse:
 def grid_browser(request: SpiralRequest, code: str) -> HttpResponse:
     """The public determination key: every dimension and component, searchable by code or words."""
     version = get_object_or_404(GridVersion, code=code)
-    query = request.GET.get("q", "").strip()[:100]
+    # PostgreSQL refuses NUL in text parameters: drop it rather than answer a 500.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     context = {
         "grid": grid_for_browser(version=version, query=query),
         "versions": GridVersion.objects.all(),

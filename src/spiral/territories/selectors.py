@@ -17,6 +17,7 @@ from spiral.territories.models import (
     PhaseStep,
     PhaseStepRecord,
     Territory,
+    TerritoryLink,
     TerritoryQuerySet,
 )
 
@@ -35,7 +36,37 @@ class TerritoryCounts:
 
 
 def territory_counts(*, territory: Territory) -> TerritoryCounts:
-    """Counts over the territory and everything below it, straight from the indexed rows."""
+    """Counts over the territory and everything below it, from the stored per-territory figures."""
+    return subtree_counts(territory_ids=[territory.pk])[territory.pk]
+
+
+def subtree_counts(*, territory_ids: list[int]) -> dict[int, TerritoryCounts]:
+    """For each territory, the sums of its own and its descendants' figures (one query)."""
+    rows = (
+        TerritoryLink.objects.filter(ancestor_id__in=territory_ids)
+        .values("ancestor_id")
+        .annotate(
+            groups=Sum("territory__stats__groups"),
+            meetings=Sum("territory__stats__meetings"),
+            criteria=Sum("territory__stats__criteria"),
+            expressions=Sum("territory__stats__expressions"),
+            coded=Sum("territory__stats__coded_criteria"),
+        )
+    )
+    counts = {pk: TerritoryCounts(0, 0, 0, 0, 0) for pk in territory_ids}
+    for row in rows:
+        counts[row["ancestor_id"]] = TerritoryCounts(
+            groups=row["groups"] or 0,
+            meetings=row["meetings"] or 0,
+            criteria=row["criteria"] or 0,
+            expressions=row["expressions"] or 0,
+            coded_criteria=row["coded"] or 0,
+        )
+    return counts
+
+
+def territory_counts_from_rows(*, territory: Territory) -> TerritoryCounts:
+    """The same figures computed from the raw rows: the reference the stored figures must equal."""
     criteria = Criterion.objects.filter(territory__ancestor_links__ancestor_id=territory.pk)
     totals = criteria.aggregate(criteria=Count("pk"), expressions=Sum("expressions"))
     coded = criteria.filter(
@@ -60,8 +91,15 @@ def territory_ancestors(*, territory: Territory) -> list[Territory]:
     )
 
 
-def territory_children(*, territory: Territory, user: Any) -> TerritoryQuerySet:
-    return visible_territories(user=user).filter(parent=territory).order_by("kind", "name")
+def territory_children(
+    *, territory: Territory, user: Any
+) -> list[tuple[Territory, TerritoryCounts]]:
+    """The visible territories just below, each with the figures of its own subtree."""
+    children = list(
+        visible_territories(user=user).filter(parent=territory).order_by("kind", "name")
+    )
+    counts = subtree_counts(territory_ids=[child.pk for child in children])
+    return [(child, counts[child.pk]) for child in children]
 
 
 def visible_territories(*, user: Any) -> TerritoryQuerySet:

@@ -1,0 +1,43 @@
+"""Keeping the aggregates exact: recompute a territory's own counts from the raw rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Sum
+
+from spiral.coding.models import Coding
+from spiral.consultations.models import Criterion, HomogeneousGroup, Meeting
+from spiral.syntheses.models import TerritoryStats
+from spiral.territories.models import Territory
+
+
+@transaction.atomic
+def territory_stats_refresh(*, territory_ids: Iterable[int]) -> None:
+    """Recompute the own counts of these territories (call it inside the write's transaction).
+
+    The stats row is locked first, so two concurrent writers on one territory take turns and
+    the second one counts the first one's committed rows (PostgreSQL, READ COMMITTED)."""
+    for territory_id in sorted(set(territory_ids)):
+        TerritoryStats.objects.get_or_create(territory_id=territory_id)
+        stats = TerritoryStats.objects.select_for_update().get(territory_id=territory_id)
+        criteria = Criterion.objects.filter(territory_id=territory_id)
+        totals = criteria.aggregate(n=Count("pk"), expressions=Sum("expressions"))
+        groups = HomogeneousGroup.objects.filter(territory_id=territory_id, is_archived=False)
+        stats.groups = groups.count()
+        stats.meetings = Meeting.objects.filter(group__in=groups).count()
+        stats.criteria = totals["n"] or 0
+        stats.expressions = totals["expressions"] or 0
+        stats.coded_criteria = criteria.filter(
+            Exists(Coding.objects.filter(criterion_id=OuterRef("pk"), superseded_at__isnull=True))
+        ).count()
+        stats.save()
+
+
+def territory_stats_rebuild() -> int:
+    """Recompute every territory (after an import done outside the services, or as a check)."""
+    ids = list(Territory.objects.values_list("pk", flat=True))
+    for start in range(0, len(ids), 200):
+        territory_stats_refresh(territory_ids=ids[start : start + 200])
+    return len(ids)
