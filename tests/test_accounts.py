@@ -185,9 +185,7 @@ def test_password_reset_with_forged_token_is_refused(user: User, locmem_mail: No
     assert "no longer valid" in response.content.decode()
 
 
-def test_password_reset_for_unknown_address_reveals_nothing(
-    user: User, locmem_mail: None
-) -> None:
+def test_password_reset_for_unknown_address_reveals_nothing(user: User, locmem_mail: None) -> None:
     known = Client().post(RESET, {"email": user.email}, follow=True)
     mail.outbox.clear()
     unknown = Client().post(RESET, {"email": "nobody@example.org"}, follow=True)

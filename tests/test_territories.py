@@ -179,9 +179,7 @@ def test_closure_matches_parent_pointers_after_random_moves(db: None, data: Any)
         parents: dict[int, int | None] = {}
         for index in range(size):
             parent_index = data.draw(
-                st.none() | st.integers(min_value=0, max_value=index - 1)
-                if index
-                else st.none(),
+                st.none() | st.integers(min_value=0, max_value=index - 1) if index else st.none(),
                 label="parent",
             )
             parent = nodes[parent_index] if parent_index is not None else None
@@ -203,9 +201,10 @@ def test_closure_matches_parent_pointers_after_random_moves(db: None, data: Any)
             assert _closure_in_db() == _closure_from_parents()
             for index, territory in enumerate(nodes):
                 expected = {nodes[i].pk for i in _descendants(parents, index)}
-                assert set(
-                    Territory.objects.subtree_of(territory).values_list("pk", flat=True)
-                ) == expected
+                assert (
+                    set(Territory.objects.subtree_of(territory).values_list("pk", flat=True))
+                    == expected
+                )
         transaction.set_rollback(True)
 
 
@@ -215,7 +214,10 @@ def test_closure_matches_parent_pointers_after_random_moves(db: None, data: Any)
         ("town", {"town", "neighbourhood", "school"}),
         ("region", {"region", "town", "other_town", "neighbourhood", "school"}),
         ("school", {"school"}),
-        ("network", {"network", "country", "region", "town", "other_town", "neighbourhood", "school"}),
+        (
+            "network",
+            {"network", "country", "region", "town", "other_town", "neighbourhood", "school"},
+        ),
     ],
 )
 def test_subtree_of(tree: Tree, key: str, expected: set[str]) -> None:
@@ -306,7 +308,9 @@ def test_territory_counts_equal_plain_sums(tree: Tree, rows: list[Any]) -> None:
             for key in ("town", "neighbourhood", "school", "other_town")
         }
         for index, (key, expressions, coded, deleted) in enumerate(rows):
-            (criterion,) = _add(meetings[key], (f"Critère {index}", expressions, "A06" if coded else ""))
+            (criterion,) = _add(
+                meetings[key], (f"Critère {index}", expressions, "A06" if coded else "")
+            )
             if deleted:
                 criterion_delete(criterion=criterion, user=None)
         below_town = {"town", "neighbourhood", "school"}

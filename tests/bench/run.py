@@ -66,7 +66,13 @@ def timed(action: Callable[[], object], runs: int) -> list[float]:
 def build_network(rng: random.Random) -> dict[str, object]:
     """3 countries, 12 regions, 60 localities, 600 groups, 100,000 criteria (85 % coded)."""
     from spiral.coding.models import Coding, CodingSource
-    from spiral.consultations.models import Criterion, GroupProfile, HomogeneousGroup, Meeting, QuestionSet
+    from spiral.consultations.models import (
+        Criterion,
+        GroupProfile,
+        HomogeneousGroup,
+        Meeting,
+        QuestionSet,
+    )
     from spiral.grid.models import Component, GridVersion
     from spiral.syntheses.services import territory_stats_rebuild
     from spiral.territories.services import territory_create
@@ -78,41 +84,68 @@ def build_network(rng: random.Random) -> dict[str, object]:
         for r in range(4):
             region = territory_create(parent=country, name=f"Region {c}.{r}", kind="region")
             localities.extend(
-                territory_create(parent=region, name=f"Town {c}.{r}.{t}", kind="locality") for t in range(5)
+                territory_create(parent=region, name=f"Town {c}.{r}.{t}", kind="locality")
+                for t in range(5)
             )
     profiles = list(GroupProfile.objects.all())
     groups = HomogeneousGroup.objects.bulk_create(
         [
-            HomogeneousGroup(territory=town, name=f"Group {i}", profile=profiles[i % len(profiles)], size=10, language="fr")
+            HomogeneousGroup(
+                territory=town,
+                name=f"Group {i}",
+                profile=profiles[i % len(profiles)],
+                size=10,
+                language="fr",
+            )
             for i, town in enumerate(localities * 10)
         ]
     )
     question_set = QuestionSet.objects.get(is_default=True)
     questions = list(question_set.questions.all())
     meetings = Meeting.objects.bulk_create(
-        [Meeting(group=g, held_on="2026-06-01", question_set=question_set, language="fr") for g in groups]
+        [
+            Meeting(group=g, held_on="2026-06-01", question_set=question_set, language="fr")
+            for g in groups
+        ]
     )
     components = list(Component.objects.filter(version=GridVersion.objects.get(is_default=True)))
     batch: list[Criterion] = []
     for index, meeting in enumerate(meetings):
-        share = CRITERIA_TOTAL // len(meetings) + (1 if index < CRITERIA_TOTAL % len(meetings) else 0)
+        share = CRITERIA_TOTAL // len(meetings) + (
+            1 if index < CRITERIA_TOTAL % len(meetings) else 0
+        )
         for i in range(share):
             batch.append(
                 Criterion(
-                    meeting=meeting, question=questions[i % 3], text=f"Critère {meeting.pk}-{i} avoir un travail",
-                    language="fr", expressions=rng.choice([1, 1, 1, 2, 3]), position=i,
-                    group_id=meeting.group_id, territory_id=meeting.group.territory_id,
+                    meeting=meeting,
+                    question=questions[i % 3],
+                    text=f"Critère {meeting.pk}-{i} avoir un travail",
+                    language="fr",
+                    expressions=rng.choice([1, 1, 1, 2, 3]),
+                    position=i,
+                    group_id=meeting.group_id,
+                    territory_id=meeting.group.territory_id,
                 )
             )
     created = Criterion.objects.bulk_create(batch, batch_size=5000)
     codings = [
-        Coding(criterion=c, component=(comp := rng.choice(components)), full_code=comp.code, source=CodingSource.DEMO)
+        Coding(
+            criterion=c,
+            component=(comp := rng.choice(components)),
+            full_code=comp.code,
+            source=CodingSource.DEMO,
+        )
         for c in created
         if rng.random() < 0.85
     ]
     Coding.objects.bulk_create(codings, batch_size=5000)
     territory_stats_rebuild()  # rows were bulk-inserted around the services
-    return {"network": network, "country": network.children.first(), "town": localities[0], "meeting": meetings[0]}
+    return {
+        "network": network,
+        "country": network.children.first(),
+        "town": localities[0],
+        "meeting": meetings[0],
+    }
 
 
 def main() -> None:
@@ -149,17 +182,24 @@ def main() -> None:
 
     meeting: Meeting = world["meeting"]  # type: ignore[assignment]
     question = meeting.question_set.questions.first()
-    lines = "\n".join(f"{rng.randint(1, 4)};Critère collé numéro {i} avec des accents é à;A0{i % 10}" for i in range(500))
+    lines = "\n".join(
+        f"{rng.randint(1, 4)};Critère collé numéro {i} avec des accents é à;A0{i % 10}"
+        for i in range(500)
+    )
     counter = iter(range(10**6))
 
     def paste() -> None:
         response = client.post(
             f"/meetings/{meeting.pk}/criteria/paste/",
-            json.dumps({"question": question.pk, "text": lines, "batch_token": f"bench-{next(counter)}"}),  # type: ignore[union-attr]
+            json.dumps(
+                {"question": question.pk, "text": lines, "batch_token": f"bench-{next(counter)}"}
+            ),  # type: ignore[union-attr]
             content_type="application/json",
             HTTP_ACCEPT="application/json",
         )
-        assert response.status_code == 200 and response.json()["saved"] == 500, response.content[:300]
+        assert response.status_code == 200 and response.json()["saved"] == 500, response.content[
+            :300
+        ]
 
     results = []
 
@@ -168,7 +208,12 @@ def main() -> None:
         p90 = sorted(durations)[int(0.9 * (len(durations) - 1))]
         results.append((name, len(durations), median, p90, bar_ms, median < bar_ms, note))
 
-    record("paste of 500 lines (POST, saved)", timed(paste, max(10, args.runs // 2)), 1000, "JSON paste endpoint, 500 criteria with codes")
+    record(
+        "paste of 500 lines (POST, saved)",
+        timed(paste, max(10, args.runs // 2)),
+        1000,
+        "JSON paste endpoint, 500 criteria with codes",
+    )
     for label, key in (("network", "network"), ("country", "country"), ("locality", "town")):
         territory = world[key]
         url = f"/territories/{territory.slug}/"  # type: ignore[attr-defined]
@@ -178,16 +223,27 @@ def main() -> None:
             assert response.status_code == 200
 
         below = Criterion.objects.in_subtree(territory.pk).count()  # type: ignore[attr-defined]
-        record(f"territory page, {label} ({below:,} criteria below)", timed(page, args.runs), 150, "public page, anonymous")
+        record(
+            f"territory page, {label} ({below:,} criteria below)",
+            timed(page, args.runs),
+            150,
+            "public page, anonymous",
+        )
 
     print()
-    print(f"Spiral benchmarks — {engine} — {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"Data: {total:,} criteria in {Meeting.objects.count()} meetings (built in {build_seconds:.1f} s)")
+    print(
+        f"Spiral benchmarks — {engine} — {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        f"Data: {total:,} criteria in {Meeting.objects.count()} meetings (built in {build_seconds:.1f} s)"
+    )
     print()
     print(f"| {'benchmark':<48} | runs | median ms | p90 ms | bar ms | ok |")
     print(f"|{'-' * 50}|------|-----------|--------|--------|----|")
     for name, runs, median, p90, bar, ok, _note in results:
-        print(f"| {name:<48} | {runs:>4} | {median:>9.1f} | {p90:>6.1f} | {bar:>6.0f} | {'yes' if ok else 'NO'} |")
+        print(
+            f"| {name:<48} | {runs:>4} | {median:>9.1f} | {p90:>6.1f} | {bar:>6.0f} | {'yes' if ok else 'NO'} |"
+        )
     sys.exit(0 if all(r[5] for r in results) else 1)
 
 

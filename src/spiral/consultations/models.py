@@ -178,7 +178,11 @@ class CriterionQuerySet(models.QuerySet["Criterion"]):
         return self.filter(territory__ancestor_links__ancestor_id=territory_id)
 
     def coded(self) -> CriterionQuerySet:
-        return self.filter(codings__superseded_at__isnull=True).distinct()
+        """Criteria with at least one current coding (a join on isnull would also keep uncoded ones)."""
+        from spiral.coding.models import Coding
+
+        current = Coding.objects.filter(criterion_id=models.OuterRef("pk"), superseded_at__isnull=True)
+        return self.filter(models.Exists(current))
 
 
 class CriterionManager(models.Manager["Criterion"]):
