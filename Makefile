@@ -23,7 +23,7 @@ messages: install
 	$(PY) manage.py compile_translations --strict
 
 makemessages: install
-	cd src/spiral && ../../$(PY) ../../manage.py makemessages -l fr -l en --no-obsolete --ignore "static/*" && ../../$(PY) ../../manage.py makemessages -d djangojs -l fr -l en --no-obsolete
+	cd src/spiral && ../../$(PY) ../../manage.py makemessages -l fr --no-obsolete --ignore "static/*" --ignore "data/*"
 
 migrate: install messages
 	$(PY) manage.py migrate --noinput
@@ -44,7 +44,8 @@ check: install messages
 	$(VENV)/bin/ruff format --check src tests
 	$(VENV)/bin/mypy src
 	$(PY) manage.py makemigrations --check --dry-run
-	SPIRAL_ENV=production SECRET_KEY=check ALLOWED_HOSTS=example.org $(PY) manage.py check --deploy --fail-level WARNING
+	SPIRAL_ENV=production SECRET_KEY=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(50))") \
+	  ALLOWED_HOSTS=example.org $(PY) manage.py check --deploy --fail-level WARNING
 
 test-sqlite: install messages
 	$(PY) -m pytest -m "not e2e" -n $(PYTEST_WORKERS) -q

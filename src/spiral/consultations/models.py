@@ -181,7 +181,9 @@ class CriterionQuerySet(models.QuerySet["Criterion"]):
         """Criteria with at least one current coding (a join on isnull would also keep uncoded ones)."""
         from spiral.coding.models import Coding
 
-        current = Coding.objects.filter(criterion_id=models.OuterRef("pk"), superseded_at__isnull=True)
+        current = Coding.objects.filter(
+            criterion_id=models.OuterRef("pk"), superseded_at__isnull=True
+        )
         return self.filter(models.Exists(current))
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from spiral.core.errors import ImportRejected, LineError
 from spiral.grid.codes import CodeError, GridIndex, parse_full_code
@@ -78,7 +80,7 @@ def _read_csv(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     header = [name.strip() for name in (reader.fieldnames or [])]
     reader.fieldnames = header
-    rows = []
+    rows: list[tuple[int, dict[str, str]]] = []
     for row in reader:
         # Count physical lines, as an editor shows them: the reader skips blank lines, and a
         # quoted cell may span several lines; report the line where the row starts.
@@ -86,6 +88,18 @@ def _read_csv(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
         start = reader.line_num - sum(cell.count("\n") for cell in cells)
         rows.append((start, {k: (v or "").strip() for k, v in row.items() if k is not None}))
     return header, rows
+
+
+def _has_control_character(values: dict[str, str]) -> bool:
+    """NUL and other control characters (tabs and line breaks inside cells aside)."""
+    return any(
+        unicodedata.category(char) == "Cc" and char not in "\t\n\r"
+        for value in values.values()
+        for char in value
+    )
+
+
+CONTROL_CHARACTER_MESSAGE = _lazy("The line contains an invisible control character.")
 
 
 def parse_grid_csv(text: str) -> list[GridRow]:
@@ -110,6 +124,9 @@ def parse_grid_csv(text: str) -> list[GridRow]:
         code = raw.get("code", "")
         content = f"{kind};{code}"
         if not kind and not code:
+            continue
+        if _has_control_character(raw):
+            errors.append(LineError(line, str(CONTROL_CHARACTER_MESSAGE), content))
             continue
         pattern = KIND_PATTERNS.get(kind)
         if pattern is None:
@@ -422,6 +439,9 @@ def grid_mapping_import_csv(
     pairs: dict[str, str] = {}
     for line, raw in raw_rows:
         content = f"{raw['source_code']};{raw['target_code']}"
+        if _has_control_character(raw):
+            errors.append(LineError(line, str(CONTROL_CHARACTER_MESSAGE), content))
+            continue
         # Store the normal form (A01-11, not " a01-11 "): carry-over looks codes up exactly.
         codes = []
         for index, written in (
