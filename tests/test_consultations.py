@@ -527,7 +527,10 @@ def test_typed_line_denied(
     assert Criterion.objects.count() == 0
 
 
-PASTE = "2;Avoir un travail;A06\n1;Voir mes amis;D03\nx;Ligne illisible;A01\n3;Être en bonne santé;F01\n1;Un code faux;A99"
+PASTE = (
+    "2;Avoir un travail;A06\n1;Voir mes amis;D03\nx;Ligne illisible;A01\n"
+    "3;Être en bonne santé;F01\n1;Un code faux;A99"
+)
 
 
 def test_paste_saves_good_lines_and_returns_bad_ones(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 from django.core.management.base import CommandError
+from django.test import Client
 
 from spiral.accounts.models import User
 from spiral.coding.models import Coding

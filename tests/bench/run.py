@@ -197,9 +197,8 @@ def main() -> None:
             content_type="application/json",
             HTTP_ACCEPT="application/json",
         )
-        assert response.status_code == 200 and response.json()["saved"] == 500, response.content[
-            :300
-        ]
+        assert response.status_code == 200, response.content[:300]
+        assert response.json()["saved"] == 500
 
     results = []
 
@@ -232,17 +231,20 @@ def main() -> None:
 
     print()
     print(
-        f"Spiral benchmarks — {engine} — {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        f"Spiral benchmarks — {engine} — {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
     )
     print(
-        f"Data: {total:,} criteria in {Meeting.objects.count()} meetings (built in {build_seconds:.1f} s)"
+        f"Data: {total:,} criteria in {Meeting.objects.count()} meetings "
+        f"(built in {build_seconds:.1f} s)"
     )
     print()
     print(f"| {'benchmark':<48} | runs | median ms | p90 ms | bar ms | ok |")
     print(f"|{'-' * 50}|------|-----------|--------|--------|----|")
     for name, runs, median, p90, bar, ok, _note in results:
         print(
-            f"| {name:<48} | {runs:>4} | {median:>9.1f} | {p90:>6.1f} | {bar:>6.0f} | {'yes' if ok else 'NO'} |"
+            f"| {name:<48} | {runs:>4} | {median:>9.1f} | {p90:>6.1f} | {bar:>6.0f} "
+            f"| {'yes' if ok else 'NO'} |"
         )
     sys.exit(0 if all(r[5] for r in results) else 1)
 

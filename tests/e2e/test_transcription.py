@@ -30,7 +30,10 @@ TYPED = {
         ("Je trie mes déchets", "", ""),
     ],
 }
-PASTED = "2;Voir la mer;A07\n1;Avoir du temps pour moi\ndeux;Se sentir utile;H01\n1;Des transports qui passent;A08\n3;La santé;F01"
+PASTED = (
+    "2;Voir la mer;A07\n1;Avoir du temps pour moi\ndeux;Se sentir utile;H01\n"
+    "1;Des transports qui passent;A08\n3;La santé;F01"
+)
 
 
 def type_criterion(page: Any, text: str, expressions: str, code: str) -> None:

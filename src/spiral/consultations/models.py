@@ -178,7 +178,7 @@ class CriterionQuerySet(models.QuerySet["Criterion"]):
         return self.filter(territory__ancestor_links__ancestor_id=territory_id)
 
     def coded(self) -> CriterionQuerySet:
-        """Criteria with at least one current coding (a join on isnull would also keep uncoded ones)."""
+        """Criteria with a current coding (a join on isnull would keep uncoded ones too)."""
         from spiral.coding.models import Coding
 
         current = Coding.objects.filter(

@@ -7,13 +7,14 @@ import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 COUNT_RE = re.compile(r"^\d{1,6}$")
 # A cell that is meant as a code, valid or not: short, no blank, with a digit, a slash or a single
 # letter. Its validity is checked against the grid later, so a typo gets a clear message instead
 # of silently becoming part of the criterion.
 CODE_ATTEMPT_RE = re.compile(r"^(?=\S{1,20}$)(?:[A-Za-z]|.*[\d/].*)$")
-MAX_COLUMNS_MESSAGE = "count;criterion;component"
+MAX_COLUMNS_MESSAGE = gettext_lazy("count;criterion;component")
 
 
 @dataclass(frozen=True)
