@@ -16,6 +16,7 @@ from spiral.consultations.services import (
     criteria_add,
     criterion_delete,
     criterion_restore,
+    criterion_update,
     group_move,
     meeting_create,
 )
@@ -44,6 +45,7 @@ operation = st.one_of(
     st.tuples(st.just("delete"), st.integers(0, 50)),
     st.tuples(st.just("restore"), st.integers(0, 50)),
     st.tuples(st.just("recode"), st.integers(0, 50), st.sampled_from(CODES)),
+    st.tuples(st.just("correct"), st.integers(0, 50), st.integers(1, 9)),
     st.tuples(st.just("move"), st.integers(0, 3), st.integers(0, 6)),
     st.tuples(st.just("meeting"), st.integers(0, 3)),
 )
@@ -83,12 +85,20 @@ def test_stored_figures_equal_the_raw_rows(
                     )
                 ],
             )
-        elif kind in ("delete", "restore", "recode") and everything:
+        elif kind in ("delete", "restore", "recode", "correct") and everything:
             criterion = everything[op[1] % len(everything)]
             if kind == "delete":
                 criterion_delete(criterion=criterion, user=None)
             elif kind == "restore":
                 criterion_restore(criterion=criterion, user=None)
+            elif kind == "correct":
+                criterion_update(
+                    criterion=criterion,
+                    text=criterion.text + "!",
+                    expressions=op[2],
+                    language=criterion.language,
+                    user=None,
+                )
             else:
                 codes = [grid.resolve(op[2])] if op[2] else []
                 criterion_codings_replace(criterion=criterion, codes=codes, user=None)

@@ -18,8 +18,13 @@ from spiral.consultations.services import (
     CriterionInput,
     criteria_add,
     criterion_delete,
+    criterion_restore,
     criterion_update,
+    group_create,
+    group_move,
+    meeting_create,
 )
+from spiral.grid.codes import GridIndex
 from spiral.grid.models import GridVersion
 from spiral.territories.models import (
     CoordinationGroup,
@@ -29,15 +34,19 @@ from spiral.territories.models import (
     TerritoryLink,
     rebuild_closure,
 )
-from spiral.territories.selectors import territory_counts
+from spiral.territories.selectors import (
+    TerritoryCounts,
+    territory_counts,
+    territory_counts_from_rows,
+)
 from tests.conftest import client_for
 from tests.factories import (
     CoordinationMemberFactory,
     GroupFactory,
-    MeetingFactory,
     RoleFactory,
     TerritoryFactory,
     UserFactory,
+    default_profile,
 )
 
 Tree = dict[str, Territory]
@@ -75,13 +84,33 @@ def _first_question(meeting: Meeting) -> Question:
     return meeting.question_set.questions.order_by("position").first()  # type: ignore[return-value]
 
 
-def _add(meeting: Meeting, *items: tuple[str, int, str]) -> list[Criterion]:
+def _group(
+    territory: Territory, name: str = "A group", facilitators: tuple[User, ...] = ()
+) -> HomogeneousGroup:
+    """A group made the way the application makes it (the stored figures follow)."""
+    return group_create(
+        territory=territory,
+        name=name,
+        profile=default_profile(),
+        facilitators=facilitators,
+        user=None,
+    )
+
+
+def _meeting(group: HomogeneousGroup) -> Meeting:
+    return meeting_create(group=group, held_on=datetime.date(2026, 10, 1), user=None)
+
+
+def _add(
+    meeting: Meeting, *items: tuple[str, int, str], grid: GridIndex | None = None
+) -> list[Criterion]:
     """Add criteria (text, expressions, code) to the meeting's first question."""
     outcomes = criteria_add(
         meeting=meeting,
         question=_first_question(meeting),
         inputs=[CriterionInput(text=t, expressions=e, code=c) for t, e, c in items],
         user=None,
+        grid=grid,
     )
     assert all(o.ok and o.created for o in outcomes), [o.errors for o in outcomes]
     return [o.criterion for o in outcomes if o.criterion is not None]
@@ -244,14 +273,26 @@ def test_effective_grid_version_falls_back_to_parent_then_default(tree: Tree) ->
 # --- counts ----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def grid(db: None) -> GridIndex:
+    """The default grid, indexed once for a test that adds many criteria."""
+    return GridIndex(GridVersion.objects.get(is_default=True))
+
+
+def _assert_counts_match_rows(tree: Tree) -> None:
+    for territory in tree.values():
+        assert territory_counts(territory=territory) == territory_counts_from_rows(
+            territory=territory
+        ), territory.name
+
+
 def test_territory_counts_by_hand(tree: Tree) -> None:
-    town_group = GroupFactory(territory=tree["town"])
-    lime_group = GroupFactory(territory=tree["neighbourhood"])
-    other_group = GroupFactory(territory=tree["other_town"])
-    town_meeting = MeetingFactory(group=town_group)
-    lime_first = MeetingFactory(group=lime_group)
-    MeetingFactory(group=lime_group)  # a meeting with no criterion yet
-    other_meeting = MeetingFactory(group=other_group)
+    town_meeting = _meeting(_group(tree["town"]))
+    lime_group = _group(tree["neighbourhood"])
+    lime_first = _meeting(lime_group)
+    _meeting(lime_group)  # a meeting with no criterion yet
+    _group(tree["neighbourhood"])  # a group with no meeting yet
+    other_meeting = _meeting(_group(tree["other_town"]))
 
     _add(town_meeting, ("Avoir un emploi", 3, "A06"), ("Le bruit", 1, ""))
     lime = _add(lime_first, ("Un travail stable", 2, "A06"), ("Les arbres", 4, ""), ("X", 5, "A06"))
@@ -259,37 +300,66 @@ def test_territory_counts_by_hand(tree: Tree) -> None:
     criterion_delete(criterion=lime[2], user=None)  # deleted: in no count
 
     town = territory_counts(territory=tree["town"])
-    assert (town.groups, town.meetings) == (2, 3)
+    assert (town.groups, town.meetings) == (3, 3)
     assert (town.criteria, town.expressions, town.coded_criteria) == (4, 3 + 1 + 2 + 4, 2)
     assert town.coded_share == 0.5
 
     neighbourhood = territory_counts(territory=tree["neighbourhood"])
-    assert (neighbourhood.groups, neighbourhood.meetings) == (1, 2)
+    assert (neighbourhood.groups, neighbourhood.meetings) == (2, 2)
     assert (neighbourhood.criteria, neighbourhood.expressions) == (2, 6)
     assert neighbourhood.coded_criteria == 1
 
     region = territory_counts(territory=tree["region"])
-    assert (region.groups, region.meetings, region.criteria) == (3, 4, 5)
+    assert (region.groups, region.meetings, region.criteria) == (4, 4, 5)
     assert (region.expressions, region.coded_criteria) == (17, 3)
 
     school = territory_counts(territory=tree["school"])
-    assert (school.groups, school.meetings, school.criteria, school.expressions) == (0, 0, 0, 0)
-    assert school.coded_criteria == 0
+    assert school == TerritoryCounts(0, 0, 0, 0, 0)
     assert school.coded_share is None
+    _assert_counts_match_rows(tree)
 
 
-def test_territory_counts_ignore_superseded_codings(tree: Tree) -> None:
-    meeting = MeetingFactory(group=GroupFactory(territory=tree["town"]))
+def test_territory_counts_follow_corrections(tree: Tree) -> None:
+    meeting = _meeting(_group(tree["neighbourhood"]))
     (criterion,) = _add(meeting, ("Avoir un emploi", 1, "A06"))
-    assert territory_counts(territory=tree["town"]).coded_criteria == 1
+    assert territory_counts(territory=tree["town"]) == TerritoryCounts(1, 1, 1, 1, 1)
+
     criterion_update(
         criterion=criterion, text=criterion.text, expressions=1, language="fr", code="", user=None
     )
-    assert territory_counts(territory=tree["town"]).coded_criteria == 0
-    assert territory_counts(territory=tree["town"]).criteria == 1
+    assert territory_counts(territory=tree["town"]) == TerritoryCounts(1, 1, 1, 1, 0)
+
+    criterion_update(
+        criterion=criterion, text="Avoir un travail", expressions=4, language="fr", user=None
+    )
+    assert territory_counts(territory=tree["town"]).expressions == 4
+    _assert_counts_match_rows(tree)
+
+    criterion_delete(criterion=criterion, user=None)
+    assert territory_counts(territory=tree["town"]) == TerritoryCounts(1, 1, 0, 0, 0)
+    criterion_restore(criterion=criterion, user=None)
+    assert territory_counts(territory=tree["town"]) == TerritoryCounts(1, 1, 1, 4, 0)
+    _assert_counts_match_rows(tree)
 
 
-@DB_HYPOTHESIS
+def test_territory_counts_follow_moves(tree: Tree) -> None:
+    group = _group(tree["neighbourhood"])
+    _add(_meeting(group), ("Avoir un emploi", 2, "A06"))
+    group_move(group=group, territory=tree["other_town"])
+    assert territory_counts(territory=tree["town"]) == TerritoryCounts(0, 0, 0, 0, 0)
+    assert territory_counts(territory=tree["other_town"]) == TerritoryCounts(1, 1, 1, 2, 1)
+
+    # Moving a territory carries its figures to its new ancestors.
+    neighbourhood = tree["neighbourhood"]
+    _add(_meeting(_group(neighbourhood)), ("Le parc", 3, ""))
+    neighbourhood.parent = tree["other_town"]
+    neighbourhood.save()
+    assert territory_counts(territory=tree["town"]) == TerritoryCounts(0, 0, 0, 0, 0)
+    assert territory_counts(territory=tree["other_town"]) == TerritoryCounts(2, 2, 2, 5, 1)
+    _assert_counts_match_rows(tree)
+
+
+@settings(DB_HYPOTHESIS, max_examples=12)
 @given(
     rows=st.lists(
         st.tuples(
@@ -301,15 +371,15 @@ def test_territory_counts_ignore_superseded_codings(tree: Tree) -> None:
         max_size=12,
     )
 )
-def test_territory_counts_equal_plain_sums(tree: Tree, rows: list[Any]) -> None:
+def test_territory_counts_equal_plain_sums(tree: Tree, grid: GridIndex, rows: list[Any]) -> None:
     with transaction.atomic():
         meetings = {
-            key: MeetingFactory(group=GroupFactory(territory=tree[key]))
+            key: _meeting(_group(tree[key]))
             for key in ("town", "neighbourhood", "school", "other_town")
         }
         for index, (key, expressions, coded, deleted) in enumerate(rows):
             (criterion,) = _add(
-                meetings[key], (f"Critère {index}", expressions, "A06" if coded else "")
+                meetings[key], (f"Critère {index}", expressions, "A06" if coded else ""), grid=grid
             )
             if deleted:
                 criterion_delete(criterion=criterion, user=None)
@@ -321,6 +391,10 @@ def test_territory_counts_equal_plain_sums(tree: Tree, rows: list[Any]) -> None:
         assert counts.criteria == len(alive)
         assert counts.expressions == sum(r[1] for r in alive)
         assert counts.coded_criteria == sum(1 for r in alive if r[2])
+        for key in ("region", "neighbourhood", "other_town"):
+            assert territory_counts(territory=tree[key]) == territory_counts_from_rows(
+                territory=tree[key]
+            )
         transaction.set_rollback(True)
 
 
@@ -360,14 +434,6 @@ def test_private_page_for_role_on_it_or_an_ancestor(
     assert client_for(user).get(_url(private_town)).status_code == expected
 
 
-def test_private_child_hidden_from_public_parent_page(tree: Tree) -> None:
-    TerritoryFactory(name="Hidden quarter", parent=tree["town"], is_public=False)
-    assert "Hidden quarter" not in Client().get(_url(tree["town"])).content.decode()
-    observer = UserFactory()
-    RoleFactory(user=observer, territory=tree["town"], role=Role.OBSERVER)
-    assert "Hidden quarter" in client_for(observer).get(_url(tree["town"])).content.decode()
-
-
 def test_public_page_content(tree: Tree) -> None:
     town = tree["town"]
     Territory.objects.filter(pk=town.pk).update(
@@ -378,8 +444,7 @@ def test_public_page_content(tree: Tree) -> None:
     group = CoordinationGroup.objects.get(territory=town)
     CoordinationMemberFactory(group=group, display_name="Alice Public", show_publicly=True)
     CoordinationMemberFactory(group=group, display_name="Bob Hidden", show_publicly=False)
-    lime_group = GroupFactory(territory=tree["neighbourhood"], name="Young people of the limes")
-    meeting = MeetingFactory(group=lime_group)
+    meeting = _meeting(_group(town, name="Young people of the limes"))
     _add(meeting, ("Avoir un emploi", 3, "A06"), ("Le bruit", 2, ""), ("Le parc", 1, ""))
 
     response = Client().get(_url(town))
@@ -473,10 +538,9 @@ def test_dashboard_shows_measured_figures(tree: Tree, coordinator: User) -> None
     group = CoordinationGroup.objects.get(territory=tree["town"])
     for name in ("Ana", "Ben", "Chloé"):
         CoordinationMemberFactory(group=group, display_name=name)
-    with_facilitator = GroupFactory(territory=tree["town"])
-    with_facilitator.facilitators.add(coordinator)
-    GroupFactory(territory=tree["neighbourhood"])
-    meeting = MeetingFactory(group=with_facilitator)
+    with_facilitator = _group(tree["town"], facilitators=(coordinator,))
+    _group(tree["neighbourhood"])
+    meeting = _meeting(with_facilitator)
     _add(meeting, ("Avoir un emploi", 1, "A06"), ("Le bruit", 1, ""), ("Le parc", 1, ""))
 
     response = client_for(coordinator).get(_url(tree["town"], "dashboard/"))
@@ -938,10 +1002,10 @@ def test_groups_listed_on_page_are_active_only(tree: Tree) -> None:
     assert "Archived group" not in content
 
 
-def test_groups_of_private_descendants_hidden_from_public_page(tree: Tree) -> None:
+def test_private_descendant_not_revealed_on_public_page(tree: Tree) -> None:
     hidden = TerritoryFactory(name="Hidden quarter", parent=tree["town"], is_public=False)
-    GroupFactory(territory=hidden, name="Secret circle")
-    GroupFactory(territory=tree["neighbourhood"], name="Open circle")
+    _group(hidden, name="Secret circle")
+    _group(tree["town"], name="Open circle")
     content = Client().get(_url(tree["town"])).content.decode()
     assert "Open circle" in content
     assert "Secret circle" not in content
@@ -949,5 +1013,4 @@ def test_groups_of_private_descendants_hidden_from_public_page(tree: Tree) -> No
     observer = UserFactory()
     RoleFactory(user=observer, territory=tree["town"], role=Role.OBSERVER)
     content = client_for(observer).get(_url(tree["town"])).content.decode()
-    assert "Secret circle" in content
     assert "Hidden quarter" in content

@@ -260,7 +260,7 @@ class CriterionRevision(models.Model):
     """A snapshot of a criterion after each change: corrections never erase what was written."""
 
     criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="revisions")
-    action = models.CharField(max_length=10, choices=RevisionAction.choices)
+    action = models.CharField(_("change"), max_length=10, choices=RevisionAction.choices)
     text = models.TextField()
     language = models.CharField(max_length=8)
     expressions = models.PositiveIntegerField()

@@ -317,6 +317,7 @@ def criterion_update(
             criterion.question = question
         criterion.save()
         _revision(criterion, RevisionAction.EDITED, user).save()
+        territory_stats_refresh(territory_ids=[criterion.territory_id])
     if code is not None:
         criterion_codings_replace(
             criterion=criterion,

@@ -39,7 +39,13 @@ CRITERION_LANGUAGE_CODES = (
 )
 
 
+# Languages Django does not describe, named in their own language.
+EXTRA_LANGUAGE_NAMES = {"wo": "Wolof", "eu": "Euskara", "zh-hans": "简体中文"}
+
+
 def language_name(code: str) -> str:
+    if code in EXTRA_LANGUAGE_NAMES:
+        return EXTRA_LANGUAGE_NAMES[code]
     info = LANG_INFO.get(code)
     if not info:
         return code

@@ -238,7 +238,7 @@ class PhaseStep(models.Model):
     help_fr = models.TextField(blank=True)
     help_en = models.TextField(blank=True)
     metric = models.CharField(
-        max_length=40, blank=True, help_text=_("Measured by the platform when set.")
+        _("measure"), max_length=40, blank=True, help_text=_("Measured by the platform when set.")
     )
     source_url = models.TextField(blank=True)
 
