@@ -16,7 +16,7 @@ TYPED = {
     1: [
         ("Avoir un travail stable", "2", "A06"),
         ("Être entouré de mes amis", "", "D03"),
-        ("Un logement chaud", "", ""),
+        ("Un logement chaud", "", "housing"),
         ("Manger à ma faim 🍞", "3", "A01"),
     ],
     2: [
@@ -46,6 +46,10 @@ def type_criterion(page: Any, text: str, expressions: str, code: str) -> None:
         page.keyboard.press("Tab")
         if code:
             page.keyboard.type(code)
+            if not code[0].isupper():
+                # Words, not a code: Enter takes the first component offered, Enter again saves.
+                page.locator("[role=tabpanel]:not([hidden]) .entry .picker li").first.wait_for()
+                page.keyboard.press("Enter")
     page.keyboard.press("Enter")
 
 
@@ -123,3 +127,4 @@ def test_facilitator_first_meeting(live_server: Any, new_context: Any) -> None:
     assert saved["Manger à ma faim 🍞"] == (3, ["A01"])
     assert saved["Se sentir utile"] == (2, ["H01"])
     assert saved["Avoir du temps pour moi"] == (1, [])
+    assert saved["Un logement chaud"] == (1, ["A03"])

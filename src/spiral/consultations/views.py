@@ -171,7 +171,8 @@ def _transcription_context(
     request: SpiralRequest, meeting: Meeting, **extra: Any
 ) -> dict[str, Any]:
     questions = list(meeting.question_set.questions.all())
-    criteria = list(criteria_of_meeting(meeting=meeting))
+    # Newest first: what was just typed stays in sight under the entry row.
+    criteria = list(criteria_of_meeting(meeting=meeting).order_by("-position", "-pk"))
     counts = question_counts(meeting=meeting)
     version_id = meeting.group.territory.effective_grid_version_id()
     components = (
@@ -191,6 +192,15 @@ def _transcription_context(
         ],
         "active_question": active,
         "components": components,
+        "component_choices": [
+            {
+                "code": c.code,
+                "label": c.label,
+                "other_label": c.label_en if c.label == c.label_fr else c.label_fr,
+                "description": c.description,
+            }
+            for c in components
+        ],
         "criterion_languages": criterion_language_choices(),
         "deleted": deleted_criteria_of_meeting(meeting=meeting),
         "transcribe_strings": {
@@ -375,7 +385,7 @@ def criteria_paste(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
     rows_html = render_to_string(
         "consultations/_criterion_rows.html",
-        {"criteria": rows.order_by("position", "pk")},
+        {"criteria": rows.order_by("-position", "-pk")},
         request=request,
     )
     payload = {

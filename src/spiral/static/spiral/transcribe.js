@@ -121,6 +121,7 @@
     return root.querySelector('tr[data-client-token="' + CSS.escape(token) + '"]');
   }
 
+  /* The newest lines are shown first, right under the entry row. */
   function insertHtml(tbody, html, replace) {
     const holder = document.createElement("tbody");
     holder.innerHTML = html.trim();
@@ -128,14 +129,13 @@
     rows.forEach((row) => {
       const existing = document.getElementById(row.id);
       if (existing && existing !== replace) existing.remove();
-      if (replace) {
-        replace.replaceWith(row);
-        replace = null;
-      } else {
-        tbody.appendChild(row);
-      }
-      if (window.htmx) window.htmx.process(row);
     });
+    if (replace && rows.length) {
+      replace.replaceWith(rows[0]);
+    } else {
+      tbody.prepend(...rows);
+    }
+    rows.forEach((row) => window.htmx && window.htmx.process(row));
   }
 
   function updateCounts(counts) {
@@ -170,13 +170,13 @@
     form.querySelector(".discard").addEventListener("click", () => row.remove());
     const existing = rowFor(item.client_token);
     if (existing) existing.replaceWith(row);
-    else document.getElementById("rows-" + item.question).appendChild(row);
+    else document.getElementById("rows-" + item.question).prepend(row);
     return row;
   }
 
   function enqueue(item) {
     saveOutbox(memoryOutbox.concat([item]));
-    document.getElementById("rows-" + item.question).appendChild(pendingRow(item));
+    document.getElementById("rows-" + item.question).prepend(pendingRow(item));
     flush();
   }
 
@@ -362,7 +362,7 @@
   // Lines typed before a reload or a crash: show them and send them again.
   memoryOutbox.forEach((item) => {
     const tbody = document.getElementById("rows-" + item.question);
-    if (tbody && !rowFor(item.client_token)) tbody.appendChild(pendingRow(item));
+    if (tbody && !rowFor(item.client_token)) tbody.prepend(pendingRow(item));
   });
   showOutboxStatus();
   flush();
