@@ -482,3 +482,16 @@ def test_sync_reference_data_keeps_edited_labels() -> None:
 
     assert GroupProfile.objects.get(code="young_people").label_en == "Youth (edited by the network)"
     assert PhaseStep.objects.get(key="p1-groups").label_en == "Groups (edited)"
+
+
+def test_network_admin_role_below_the_root_is_not_network_wide(
+    tree: dict[str, Territory], user_with_role: Callable[..., User]
+) -> None:
+    from spiral.accounts.models import Role
+    from spiral.core.permissions import Capability, has_capability, is_network_admin
+
+    country_admin = user_with_role(Role.NETWORK_ADMIN, tree["country"])
+    assert not is_network_admin(country_admin)
+    assert has_capability(country_admin, tree["town"].pk, Capability.MANAGE_TERRITORY)
+    assert not has_capability(country_admin, tree["network"].pk, Capability.VIEW_PRIVATE)
+    assert is_network_admin(user_with_role(Role.NETWORK_ADMIN, tree["network"]))

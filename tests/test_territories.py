@@ -228,12 +228,10 @@ def test_closure_matches_parent_pointers_after_random_moves(db: None, data: Any)
             node.save()
             parents[moved] = new_parent
             assert _closure_in_db() == _closure_from_parents()
-            for index, territory in enumerate(nodes):
-                expected = {nodes[i].pk for i in _descendants(parents, index)}
-                assert (
-                    set(Territory.objects.subtree_of(territory).values_list("pk", flat=True))
-                    == expected
-                )
+        for index, territory in enumerate(nodes):
+            expected = {nodes[i].pk for i in _descendants(parents, index)}
+            subtree = set(Territory.objects.subtree_of(territory).values_list("pk", flat=True))
+            assert subtree == expected
         transaction.set_rollback(True)
 
 
@@ -1014,3 +1012,14 @@ def test_private_descendant_not_revealed_on_public_page(tree: Tree) -> None:
     RoleFactory(user=observer, territory=tree["town"], role=Role.OBSERVER)
     content = client_for(observer).get(_url(tree["town"])).content.decode()
     assert "Hidden quarter" in content
+
+
+def test_a_territory_cannot_move_below_its_own_descendant(tree: Tree) -> None:
+    from django.core.exceptions import ValidationError
+
+    town = tree["town"]
+    town.parent = tree["neighbourhood"]
+    with pytest.raises(ValidationError):
+        town.save()
+    town.refresh_from_db()
+    assert town.parent == tree["region"]

@@ -75,9 +75,13 @@ def has_capability(user: Any, territory_id: int, capability: Capability) -> bool
 def is_network_admin(user: Any) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False
+    # Only the role held on a root of the tree (the network) counts here; the same role on a
+    # country gives every capability on that country, not on the grid or the whole network.
     return (
         bool(user.is_superuser)
-        or RoleAssignment.objects.filter(user=user, role=Role.NETWORK_ADMIN).exists()
+        or RoleAssignment.objects.filter(
+            user=user, role=Role.NETWORK_ADMIN, territory__parent__isnull=True
+        ).exists()
     )
 
 

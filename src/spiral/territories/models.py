@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.urls import reverse
@@ -99,6 +100,14 @@ class Territory(TreeNode, TimeStampedModel):
             else None
         )
         is_new = self._state.adding
+        if (
+            not is_new
+            and self.parent_id
+            and previous_parent_id != self.parent_id
+            and TerritoryLink.objects.filter(territory_id=self.parent_id, ancestor_id=self.pk).exists()
+        ):
+            # A cycle would make the tree queries recurse for ever: refuse it at the source.
+            raise ValidationError(_("A territory cannot be placed below itself or its descendants."))
         with transaction.atomic():
             super().save(*args, **kwargs)
             if is_new or previous_parent_id != self.parent_id:
