@@ -100,14 +100,19 @@ class Territory(TreeNode, TimeStampedModel):
             else None
         )
         is_new = self._state.adding
-        if (
+        moved_below_itself = (
             not is_new
             and self.parent_id
             and previous_parent_id != self.parent_id
-            and TerritoryLink.objects.filter(territory_id=self.parent_id, ancestor_id=self.pk).exists()
-        ):
+            and TerritoryLink.objects.filter(
+                territory_id=self.parent_id, ancestor_id=self.pk
+            ).exists()
+        )
+        if moved_below_itself:
             # A cycle would make the tree queries recurse for ever: refuse it at the source.
-            raise ValidationError(_("A territory cannot be placed below itself or its descendants."))
+            raise ValidationError(
+                _("A territory cannot be placed below itself or its descendants.")
+            )
         with transaction.atomic():
             super().save(*args, **kwargs)
             if is_new or previous_parent_id != self.parent_id:
