@@ -627,13 +627,25 @@ def test_inline_correction_delete_restore_history(
     assert 'value="Travial"' in form.content.decode()
     saved = client.post(
         f"/criteria/{criterion.pk}/edit/",
-        {"text": "Travail", "expressions": 2, "code": "A06", "language": "fr"},
+        {
+            "text": "Travail",
+            "expressions": 2,
+            "code": "A06",
+            "language": "fr",
+            "question": questions[0].pk,
+        },
     )
     assert saved.status_code == 200
     assert "Travail" in saved.content.decode()
     refused = client.post(
         f"/criteria/{criterion.pk}/edit/",
-        {"text": "Travail", "expressions": 2, "code": "B99", "language": "fr"},
+        {
+            "text": "Travail",
+            "expressions": 2,
+            "code": "B99",
+            "language": "fr",
+            "question": questions[0].pk,
+        },
     )
     assert refused.status_code == 422
     assert client.get(f"/criteria/{criterion.pk}/row/").status_code == 200
@@ -670,3 +682,46 @@ def test_group_move_carries_its_criteria(meeting: Meeting, questions: list[Any],
 def test_factories_make_consistent_rows() -> None:
     meeting = MeetingFactory(group=GroupFactory())
     assert meeting.question_set.questions.count() == 3
+
+
+def test_correction_can_move_a_criterion_to_another_question(
+    meeting: Meeting, questions: list[Any], facilitator: Any
+) -> None:
+    [outcome] = criteria_add(
+        meeting=meeting, question=questions[0], inputs=[CriterionInput(text="Le bruit")], user=None
+    )
+    assert outcome.criterion is not None
+    response = client_for(facilitator).post(
+        f"/criteria/{outcome.criterion.pk}/edit/",
+        {
+            "text": "Le bruit",
+            "expressions": 1,
+            "code": "B01",
+            "language": "fr",
+            "question": questions[1].pk,
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"].endswith(f"/transcribe/?q={questions[1].pk}")
+    outcome.criterion.refresh_from_db()
+    assert outcome.criterion.question == questions[1]
+    assert [r.question_id for r in outcome.criterion.revisions.order_by("pk")] == [
+        questions[0].pk,
+        questions[1].pk,
+    ]
+    from spiral.consultations.models import Question
+
+    foreign = Question.objects.exclude(question_set=meeting.question_set).first()
+    assert foreign is not None
+    refused = client_for(facilitator).post(
+        f"/criteria/{outcome.criterion.pk}/edit/",
+        {
+            "text": "Le bruit",
+            "expressions": 1,
+            "code": "",
+            "language": "fr",
+            "question": foreign.pk,
+        },
+    )
+    assert refused.status_code == 422

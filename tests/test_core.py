@@ -495,3 +495,9 @@ def test_network_admin_role_below_the_root_is_not_network_wide(
     assert has_capability(country_admin, tree["town"].pk, Capability.MANAGE_TERRITORY)
     assert not has_capability(country_admin, tree["network"].pk, Capability.VIEW_PRIVATE)
     assert is_network_admin(user_with_role(Role.NETWORK_ADMIN, tree["network"]))
+
+
+def test_favicon_is_served_from_static(client: Client) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == "/static/spiral/favicon.svg"

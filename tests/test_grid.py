@@ -927,3 +927,15 @@ def test_mapping_import_upload_with_a_bad_line_saves_nothing(
     assert "“Q”" in html
     assert "“spiral-next”" in html
     assert not GridMapping.objects.exists()
+
+
+def test_code_check_without_javascript_is_a_full_page(db: None) -> None:
+    from django.test import Client
+
+    response = Client().get("/grid/spiral-ag/check/?code=A01-11/P15/k")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in body
+    assert "A01-11" in body
+    fragment = Client().get("/grid/spiral-ag/check/?code=A01", HTTP_HX_REQUEST="true")
+    assert "<html" not in fragment.content.decode()

@@ -48,10 +48,16 @@ class RoleAssignment(TimeStampedModel):
     """A role on a territory; it applies to the territory and all its descendants."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
     )
     territory = models.ForeignKey(
-        "territories.Territory", on_delete=models.CASCADE, related_name="role_assignments"
+        "territories.Territory",
+        verbose_name=_("territory"),
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     granted_by = models.ForeignKey(

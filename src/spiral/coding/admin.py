@@ -13,5 +13,11 @@ class CodingAdmin(admin.ModelAdmin):
     search_fields = ["full_code", "criterion__text"]
     raw_id_fields = ["criterion"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # codings are made on the screens, which keep history and figures
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from spiral.config.api import api
 from spiral.core import views as core_views
@@ -7,6 +8,7 @@ from spiral.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.health, name="health"),
+    path("favicon.ico", RedirectView.as_view(url="/static/spiral/favicon.svg", permanent=True)),
     path("accounts/", include("spiral.accounts.urls")),
     path("territories/", include("spiral.territories.urls")),
     path("grid/", include("spiral.grid.urls")),

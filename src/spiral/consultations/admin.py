@@ -13,6 +13,8 @@ from spiral.consultations.models import (
     Question,
     QuestionSet,
 )
+from spiral.consultations.services import group_move
+from spiral.syntheses.services import territory_stats_refresh
 
 
 @admin.register(GroupProfile)
@@ -34,10 +36,34 @@ class QuestionSetAdmin(admin.ModelAdmin):
 
 @admin.register(HomogeneousGroup)
 class HomogeneousGroupAdmin(admin.ModelAdmin):
+    """Saves go through the services so criteria follow a moved group and figures stay exact."""
+
     list_display = ["name", "territory", "profile", "size", "is_archived"]
     list_filter = ["profile", "is_archived"]
     search_fields = ["name", "territory__name"]
     autocomplete_fields = ["territory", "facilitators"]
+
+    def save_model(
+        self, request: HttpRequest, obj: HomogeneousGroup, form: Any, change: bool
+    ) -> None:
+        previous = (
+            HomogeneousGroup.objects.filter(pk=obj.pk)
+            .values_list("territory_id", flat=True)
+            .first()
+        )
+        if change and previous and previous != obj.territory_id:
+            territory = obj.territory
+            obj.territory_id = previous
+            super().save_model(request, obj, form, change)
+            group_move(group=obj, territory=territory)
+        else:
+            super().save_model(request, obj, form, change)
+        territory_stats_refresh(territory_ids=[obj.territory_id])
+
+    def delete_model(self, request: HttpRequest, obj: HomogeneousGroup) -> None:
+        territory_id = obj.territory_id
+        super().delete_model(request, obj)
+        territory_stats_refresh(territory_ids=[territory_id])
 
 
 @admin.register(Meeting)
@@ -45,6 +71,14 @@ class MeetingAdmin(admin.ModelAdmin):
     list_display = ["group", "held_on", "question_set", "language"]
     search_fields = ["group__name"]
     autocomplete_fields = ["group"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Meeting | None = None) -> list[str]:
+        # Criteria carry their meeting's group and territory: a meeting does not change group.
+        return ["group", "question_set"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Meeting, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        territory_stats_refresh(territory_ids=[obj.group.territory_id])
 
 
 class CriterionRevisionInline(admin.TabularInline):

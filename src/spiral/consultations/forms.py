@@ -7,17 +7,24 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from spiral.accounts.models import Role, User
-from spiral.consultations.models import GroupProfile, HomogeneousGroup, Meeting, QuestionSet
+from spiral.consultations.models import (
+    GroupProfile,
+    HomogeneousGroup,
+    Meeting,
+    Question,
+    QuestionSet,
+)
 from spiral.core.languages import criterion_language_choices
 from spiral.territories.models import Territory
 
 
 def facilitator_candidates(territory: Territory) -> Any:
-    """People holding a facilitator or coordinator role on the territory or above it."""
+    """People holding a facilitator or coordinator role on the territory or above it (network
+    administrators are left out: they would crowd every list)."""
     return (
         User.objects.filter(
             Q(role_assignments__territory__descendant_links__territory=territory),
-            Q(role_assignments__role__in=[Role.FACILITATOR, Role.COORDINATOR, Role.NETWORK_ADMIN]),
+            Q(role_assignments__role__in=[Role.FACILITATOR, Role.COORDINATOR]),
         )
         .distinct()
         .order_by("display_name", "username")
@@ -86,3 +93,10 @@ class CriterionEditForm(forms.Form):
     expressions = forms.IntegerField(label=_("Expressions"), min_value=1, max_value=100_000)
     code = forms.CharField(label=_("Component"), required=False)
     language = forms.ChoiceField(label=_("Language"), choices=criterion_language_choices)
+    question = forms.ModelChoiceField(label=_("Question"), queryset=Question.objects.none())
+
+    def __init__(self, *args: Any, meeting: Meeting, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        question = cast(forms.ModelChoiceField, self.fields["question"])
+        question.queryset = meeting.question_set.questions.all()
+        question.empty_label = None

@@ -206,15 +206,24 @@ def _transcription_context(
         "transcribe_strings": {
             "sending": _("sending…"),
             "waiting": _("waiting for the connection"),
-            "outbox": _(
-                "%(count)s line(s) typed but not yet saved: they are kept in this browser "
-                "and sent as soon as the connection allows."
+            "outboxOne": _(
+                "1 line typed but not yet saved: it is kept in this browser and sent as soon "
+                "as the connection allows."
+            ),
+            "outboxMany": _(
+                "%(count)s lines typed but not yet saved: they are kept in this browser and "
+                "sent as soon as the connection allows."
             ),
             "empty": _("Type a criterion first."),
             "network": _(
                 "The server could not be reached: nothing is lost, the lines will be sent again."
             ),
-            "pasteSaved": _("%(count)s line(s) saved."),
+            "pasteSavedOne": _("1 line saved."),
+            "pasteSavedMany": _("%(count)s lines saved."),
+            "pasteNetwork": _(
+                "The server could not be reached. The lines stay in the box, kept in this "
+                "browser: add them again when the connection is back."
+            ),
             "pasteRejected": _(
                 "These lines could not be saved; they are back in the box above. "
                 "Correct them and add them again:"
@@ -429,7 +438,7 @@ def criterion_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     codings = list(criterion.codings.filter(superseded_at__isnull=True).order_by("pk"))
     current_code = codings[0].full_code if len(codings) == 1 else ""
     if request.method == "POST":
-        form = CriterionEditForm(request.POST)
+        form = CriterionEditForm(request.POST, meeting=criterion.meeting)
         if form.is_valid():
             data = form.cleaned_data
             new_code = data["code"].strip()
@@ -439,14 +448,23 @@ def criterion_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 if (len(codings) > 1 and not new_code) or new_code == current_code
                 else new_code
             )
+            moved = data["question"].pk != criterion.question_id
             outcome = criterion_update(
                 criterion=criterion,
                 text=data["text"],
                 expressions=data["expressions"],
                 language=data["language"],
+                question=data["question"],
                 code=code_arg,
                 user=request.user,
             )
+            if outcome.ok and moved:
+                # The row belongs to another tab now: open that tab.
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = (
+                    f"{criterion.meeting.get_absolute_url()}transcribe/?q={criterion.question_id}"
+                )
+                return response
             if outcome.ok:
                 return HttpResponse(_row_html(request, criterion))
             for field, message in outcome.errors.items():
@@ -458,12 +476,14 @@ def criterion_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             status=422,
         )
     form = CriterionEditForm(
+        meeting=criterion.meeting,
         initial={
             "text": criterion.text,
             "expressions": criterion.expressions,
             "code": current_code,
             "language": criterion.language,
-        }
+            "question": criterion.question_id,
+        },
     )
     return render(
         request, "consultations/_criterion_edit_row.html", {"criterion": criterion, "form": form}

@@ -1,4 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from spiral.grid.models import (
     Beneficiary,
@@ -11,6 +14,7 @@ from spiral.grid.models import (
     SenseCategory,
     SenseReason,
 )
+from spiral.grid.services import grid_version_make_default
 
 
 class EntryAdmin(admin.ModelAdmin):
@@ -26,6 +30,18 @@ class EntryAdmin(admin.ModelAdmin):
 @admin.register(GridVersion)
 class GridVersionAdmin(admin.ModelAdmin):
     list_display = ["code", "name_fr", "name_en", "is_default"]
+    readonly_fields = ["is_default"]
+    actions = ["make_default"]
+
+    @admin.action(description=_("Make the selected version the network's default"))
+    def make_default(self, request: HttpRequest, queryset: QuerySet[GridVersion]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose exactly one version."), level=messages.ERROR)
+            return
+        version = grid_version_make_default(version=queryset.get())
+        self.message_user(
+            request, _("“%(name)s” is now the default version.") % {"name": version.name}
+        )
 
 
 for model in (Dimension, Component, ObjectDetail, SenseCategory, SenseReason, Beneficiary):

@@ -315,6 +315,15 @@ def grid_version_create_from_rows(
     return version
 
 
+@transaction.atomic
+def grid_version_make_default(*, version: GridVersion) -> GridVersion:
+    """The version territories use when neither they nor their ancestors chose one."""
+    GridVersion.objects.exclude(pk=version.pk).filter(is_default=True).update(is_default=False)
+    version.is_default = True
+    version.save(update_fields=["is_default", "updated_at"])
+    return version
+
+
 def grid_version_import_csv(
     *,
     text: str,

@@ -55,7 +55,7 @@ def grid_code_check(request: SpiralRequest, code: str) -> HttpResponse:
             error = str(exc)
     return render(
         request,
-        "grid/_code_check.html",
+        "grid/_code_check.html" if request.htmx else "grid/code_check_page.html",
         {"raw": raw, "resolved": resolved, "error": error, "version": version},
     )
 

@@ -6,11 +6,25 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from spiral.accounts.models import Role, User
+from spiral.core.languages import criterion_language_choices
 from spiral.core.permissions import can_grant_role
+from spiral.territories.method import CYCLE_LABELS, phase_texts
 from spiral.territories.models import CoordinationMember, Territory
 
 
+def cycle_choices() -> list[tuple[int, str]]:
+    return [(cycle, str(label)) for cycle, label in CYCLE_LABELS.items()]
+
+
+def phase_choices() -> list[tuple[int, str]]:
+    return [(phase, f"{phase}. {label}") for phase, (label, _description) in phase_texts().items()]
+
+
 class TerritoryForm(forms.ModelForm):
+    language = forms.ChoiceField(label=_("Working language"), choices=criterion_language_choices)
+    cycle = forms.TypedChoiceField(label=_("Current cycle"), coerce=int, choices=cycle_choices)
+    phase = forms.TypedChoiceField(label=_("Current phase"), coerce=int, choices=phase_choices)
+
     class Meta:
         model = Territory
         fields = [
@@ -37,6 +51,9 @@ class TerritoryForm(forms.ModelForm):
 
 
 class TerritoryCreateForm(TerritoryForm):
+    cycle = None  # type: ignore[assignment]
+    phase = None  # type: ignore[assignment]
+
     class Meta(TerritoryForm.Meta):
         fields = [
             "name",
@@ -50,6 +67,9 @@ class TerritoryCreateForm(TerritoryForm):
 
 
 class CyclePhaseForm(forms.ModelForm):
+    cycle = forms.TypedChoiceField(label=_("Current cycle"), coerce=int, choices=cycle_choices)
+    phase = forms.TypedChoiceField(label=_("Current phase"), coerce=int, choices=phase_choices)
+
     class Meta:
         model = Territory
         fields = ["cycle", "phase"]

@@ -13,6 +13,8 @@
   const addUrl = root.dataset.addUrl;
   const pasteUrl = root.dataset.pasteUrl;
   const outboxKey = "spiral:outbox:meeting:" + meetingId;
+  const failedKey = "spiral:failed:meeting:" + meetingId;
+  const draftKey = (question) => "spiral:paste:meeting:" + meetingId + ":" + question;
   const csrfToken = root.querySelector("input[name=csrfmiddlewaretoken]").value;
   const outboxStatus = document.getElementById("outbox-status");
   const failedTemplate = document.getElementById("failed-row-template");
@@ -98,7 +100,7 @@
   function showOutboxStatus() {
     const waiting = memoryOutbox.length;
     outboxStatus.hidden = waiting === 0;
-    outboxStatus.textContent = waiting ? format(strings.outbox, waiting) : "";
+    outboxStatus.textContent = waiting ? format(waiting === 1 ? strings.outboxOne : strings.outboxMany, waiting) : "";
   }
 
   function pendingRow(item) {
@@ -145,7 +147,32 @@
     });
   }
 
-  function showFailed(item, errors) {
+  /* Lines the server refused stay on screen, and in this browser, until fixed or discarded. */
+  function readList(key) {
+    try {
+      return JSON.parse(localStorage.getItem(key) || "[]");
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function writeList(key, items) {
+    try {
+      if (items.length) localStorage.setItem(key, JSON.stringify(items));
+      else localStorage.removeItem(key);
+    } catch (e) {
+      /* storage unavailable: the row stays on screen */
+    }
+  }
+
+  function forgetFailed(token) {
+    writeList(failedKey, readList(failedKey).filter((entry) => entry.item.client_token !== token));
+  }
+
+  function showFailed(item, errors, restoring) {
+    if (!restoring) {
+      writeList(failedKey, readList(failedKey).concat([{ item: item, errors: errors }]));
+    }
     const row = failedTemplate.content.firstElementChild.cloneNode(true);
     row.dataset.clientToken = item.client_token;
     const form = row.querySelector("form");
@@ -165,9 +192,13 @@
         client_token: newToken(),
       };
       row.remove();
+      forgetFailed(item.client_token);
       enqueue(retry);
     });
-    form.querySelector(".discard").addEventListener("click", () => row.remove());
+    form.querySelector(".discard").addEventListener("click", () => {
+      row.remove();
+      forgetFailed(item.client_token);
+    });
     const existing = rowFor(item.client_token);
     if (existing) existing.replaceWith(row);
     else document.getElementById("rows-" + item.question).prepend(row);
@@ -277,6 +308,7 @@
       const area = details.querySelector("textarea");
       details.open = true;
       area.value = area.value ? area.value.replace(/\s*$/, "\n") + pasted : pasted;
+      area.dispatchEvent(new Event("input"));
       details.querySelector("button[type=submit]").focus();
     });
   });
@@ -287,6 +319,14 @@
     const result = form.querySelector(".paste-result");
     const button = form.querySelector("button[type=submit]");
     form.elements.batch_token.value = newToken();
+    const key = draftKey(panel.dataset.question);
+    const saveDraft = () => writeList(key, form.elements.text.value ? [form.elements.text.value] : []);
+    const draft = readList(key);
+    if (draft.length && !form.elements.text.value) {
+      form.elements.text.value = draft[0];
+      form.closest("details").open = true;
+    }
+    form.elements.text.addEventListener("input", saveDraft);
     form.elements.text.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
@@ -321,7 +361,7 @@
         const parts = [];
         if (payload.saved) {
           const ok = document.createElement("p");
-          ok.textContent = format(strings.pasteSaved, payload.saved);
+          ok.textContent = format(payload.saved === 1 ? strings.pasteSavedOne : strings.pasteSavedMany, payload.saved);
           parts.push(ok);
         }
         if (payload.rejected.length) {
@@ -343,9 +383,10 @@
           form.elements.text.value = "";
           panel.querySelector(".entry input[name=text]").focus();
         }
+        saveDraft();
         result.replaceChildren(...parts);
       } catch (e) {
-        result.replaceChildren(errorParagraph(strings.network));
+        result.replaceChildren(errorParagraph(strings.pasteNetwork));
       } finally {
         button.disabled = false;
       }
@@ -359,7 +400,10 @@
     return p;
   }
 
-  // Lines typed before a reload or a crash: show them and send them again.
+  // Lines refused earlier, then lines typed before a reload or a crash: show them again.
+  readList(failedKey).forEach((entry) => {
+    if (document.getElementById("rows-" + entry.item.question)) showFailed(entry.item, entry.errors, true);
+  });
   memoryOutbox.forEach((item) => {
     const tbody = document.getElementById("rows-" + item.question);
     if (tbody && !rowFor(item.client_token)) tbody.prepend(pendingRow(item));
