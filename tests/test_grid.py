@@ -939,3 +939,39 @@ def test_code_check_without_javascript_is_a_full_page(db: None) -> None:
     assert "A01-11" in body
     fragment = Client().get("/grid/spiral-ag/check/?code=A01", HTTP_HX_REQUEST="true")
     assert "<html" not in fragment.content.decode()
+
+
+def test_carry_over_page_recodes_a_territory(
+    tree: dict[str, Territory],
+    meeting: Any,
+    questions: list[Any],
+    network_admin: User,
+    coordinator: User,
+    mapping: GridMapping,
+) -> None:
+    from spiral.coding.models import Coding
+    from spiral.consultations.services import CriterionInput, criteria_add
+
+    criteria_add(
+        meeting=meeting,
+        question=questions[0],
+        inputs=[
+            CriterionInput(text="Pain", code="A01-11"),
+            CriterionInput(text="Santé", code="F01"),
+        ],
+        user=None,
+    )
+    url = f"/grid/mappings/{mapping.pk}/apply/"
+    assert client_for(None).get(url).status_code == 302
+    assert client_for(coordinator).get(url).status_code == 403
+    assert client_for(coordinator).post(url, {"territory": tree["town"].pk}).status_code == 403
+    assert client_for(network_admin).get(url).status_code == 200
+    response = client_for(network_admin).post(url, {"territory": tree["town"].pk}, follow=True)
+    assert response.status_code == 200
+    town = Territory.objects.get(pk=tree["town"].pk)
+    assert town.grid_version == mapping.target
+    current = sorted(Coding.objects.current().values_list("full_code", "component__version__code"))
+    assert ("F01", "spiral-ag") in current  # no mapping for F: left as it was, and reported
+    assert any(version == "spiral-next" for _code, version in current)
+    assert "F01" in response.content.decode()
+    assert Coding.objects.exclude(superseded_at=None).count() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +15,7 @@ from spiral.grid.codes import ResolvedCode
 from spiral.grid.models import GridMapping
 from spiral.grid.services import map_object_code
 from spiral.syntheses.services import territory_stats_refresh
+from spiral.territories.models import Territory
 
 
 def coding_from_resolved(
@@ -109,3 +111,21 @@ def codings_carry_over(
     touched = Criterion.all_objects.filter(pk__in={c.criterion_id for c in new_rows})
     territory_stats_refresh(territory_ids=touched.values_list("territory_id", flat=True).distinct())
     return recoded, sorted(unmapped)
+
+
+@dataclass(frozen=True)
+class GridSwitch:
+    recoded: int
+    unmapped: list[str]
+
+
+@transaction.atomic
+def territory_grid_switch(
+    *, territory: Territory, mapping: GridMapping, user: User | None
+) -> GridSwitch:
+    """Make a territory code with the mapping's target version, carrying its subtree's codings."""
+    criteria = Criterion.all_objects.filter(territory__ancestor_links__ancestor_id=territory.pk)
+    recoded, unmapped = codings_carry_over(criteria=criteria, mapping=mapping, user=user)
+    territory.grid_version = mapping.target
+    territory.save(update_fields=["grid_version", "updated_at"])
+    return GridSwitch(recoded=recoded, unmapped=unmapped)

@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from spiral.grid.models import GridVersion
+from spiral.territories.models import Territory
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -61,3 +62,11 @@ class MappingImportForm(forms.Form):
         if data.get("source") and data.get("source") == data.get("target"):
             raise forms.ValidationError(_("Choose two different versions."))
         return data
+
+
+class MappingApplyForm(forms.Form):
+    territory: forms.ModelChoiceField[Territory] = forms.ModelChoiceField(
+        label=_("Territory"),
+        queryset=Territory.objects.order_by("name"),
+        help_text=_("Its criteria and those of every territory below it are recoded."),
+    )

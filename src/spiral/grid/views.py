@@ -6,11 +6,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from spiral.coding.services import territory_grid_switch
 from spiral.core.errors import ImportRejected
 from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.permissions import can_manage_grid, require
 from spiral.grid.codes import CodeError, GridIndex
-from spiral.grid.forms import GridImportForm, MappingImportForm
+from spiral.grid.forms import GridImportForm, MappingApplyForm, MappingImportForm
 from spiral.grid.models import GridMapping, GridVersion
 from spiral.grid.selectors import grid_for_browser
 from spiral.grid.services import (
@@ -121,3 +122,27 @@ def mapping_import(request: AuthenticatedRequest) -> HttpResponse:
         {"form": form, "errors": errors},
         status=422 if errors else 200,
     )
+
+
+@login_required
+def mapping_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Carry a territory's codings over to another grid version, through a mapping."""
+    require(can_manage_grid(request.user))
+    mapping = get_object_or_404(GridMapping.objects.select_related("source", "target"), pk=pk)
+    form = MappingApplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        territory = form.cleaned_data["territory"]
+        switch = territory_grid_switch(territory=territory, mapping=mapping, user=request.user)
+        messages.success(
+            request,
+            _("%(territory)s now codes with “%(grid)s”: %(count)s codings carried over.")
+            % {"territory": territory.name, "grid": mapping.target.code, "count": switch.recoded},
+        )
+        if switch.unmapped:
+            messages.warning(
+                request,
+                _("These codes have no mapping and were left as they were: %(codes)s.")
+                % {"codes": ", ".join(switch.unmapped)},
+            )
+        return redirect(territory)
+    return render(request, "grid/mapping_apply.html", {"form": form, "mapping": mapping})
