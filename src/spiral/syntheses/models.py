@@ -28,3 +28,63 @@ class TerritoryStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.territory_id}: {self.criteria} criteria"
+
+
+class Facet(models.TextChoices):
+    """The single filter a rollup row is split by ('' = no filter)."""
+
+    NONE = "", _("none")
+    PROFILE = "profile", _("group profile")
+    LANGUAGE = "language", _("language")
+    MONTH = "month", _("month")
+
+
+class Level(models.TextChoices):
+    TOTAL = "total", _("all criteria")
+    CODED = "coded", _("coded criteria (item = grid version)")
+    DIMENSION = "dimension", _("dimension")
+    COMPONENT = "component", _("component")
+
+
+class SynthesisCell(models.Model):
+    """One figure of a synthesis, stored: criteria and expressions for a territory, a question
+    kind, a grid item (all criteria, a dimension or a component) and at most one filter value.
+
+    ``subtree=False`` rows hold the territory's own criteria, recomputed from the raw rows on
+    every write; ``subtree=True`` rows hold the territory and everything below it, kept equal to
+    the sum of the own rows by applying the same differences to every ancestor (decision 0006)."""
+
+    territory = models.ForeignKey(
+        "territories.Territory", on_delete=models.CASCADE, related_name="synthesis_cells"
+    )
+    subtree = models.BooleanField()
+    facet = models.CharField(max_length=10, choices=Facet.choices, blank=True)
+    facet_value = models.CharField(max_length=40, blank=True)
+    question_kind = models.CharField(max_length=20)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    item_id = models.BigIntegerField(
+        help_text="0 for the total, else the dimension or component id"
+    )
+    criteria = models.IntegerField(default=0)
+    expressions = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("synthesis figure")
+        verbose_name_plural = _("synthesis figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "territory",
+                    "subtree",
+                    "facet",
+                    "facet_value",
+                    "question_kind",
+                    "level",
+                    "item_id",
+                ],
+                name="unique_synthesis_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.territory_id} {self.facet}={self.facet_value} {self.level}:{self.item_id}"

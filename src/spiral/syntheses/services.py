@@ -10,15 +10,25 @@ from django.db.models import Count, Exists, OuterRef, Sum
 from spiral.coding.models import Coding
 from spiral.consultations.models import Criterion, HomogeneousGroup, Meeting
 from spiral.syntheses.models import TerritoryStats
+from spiral.syntheses.rollups import synthesis_cells_rebuild_all, synthesis_cells_refresh
 from spiral.territories.models import Territory
 
 
 @transaction.atomic
 def territory_stats_refresh(*, territory_ids: Iterable[int]) -> None:
+    """Recompute the own counts and the synthesis figures of these territories (call it inside
+    the write's transaction); see _stats_only_refresh for the locking."""
+    for territory_id in _stats_only_refresh(territory_ids=territory_ids):
+        synthesis_cells_refresh(territory_id=territory_id)
+
+
+@transaction.atomic
+def _stats_only_refresh(*, territory_ids: Iterable[int]) -> list[int]:
     """Recompute the own counts of these territories (call it inside the write's transaction).
 
     The stats row is locked first, so two concurrent writers on one territory take turns and
     the second one counts the first one's committed rows (PostgreSQL, READ COMMITTED)."""
+    refreshed: list[int] = []
     for territory_id in sorted(set(territory_ids)):
         TerritoryStats.objects.get_or_create(territory_id=territory_id)
         stats = TerritoryStats.objects.select_for_update().get(territory_id=territory_id)
@@ -33,11 +43,14 @@ def territory_stats_refresh(*, territory_ids: Iterable[int]) -> None:
             Exists(Coding.objects.filter(criterion_id=OuterRef("pk"), superseded_at__isnull=True))
         ).count()
         stats.save()
+        refreshed.append(territory_id)
+    return refreshed
 
 
 def territory_stats_rebuild() -> int:
     """Recompute every territory (after an import done outside the services, or as a check)."""
     ids = list(Territory.objects.values_list("pk", flat=True))
     for start in range(0, len(ids), 200):
-        territory_stats_refresh(territory_ids=ids[start : start + 200])
+        _stats_only_refresh(territory_ids=ids[start : start + 200])
+    synthesis_cells_rebuild_all()
     return len(ids)

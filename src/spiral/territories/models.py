@@ -114,9 +114,15 @@ class Territory(TreeNode, TimeStampedModel):
                 _("A territory cannot be placed below itself or its descendants.")
             )
         with transaction.atomic():
+            old_ancestors = [] if is_new else self.ancestor_ids()
             super().save(*args, **kwargs)
             if is_new or previous_parent_id != self.parent_id:
                 rebuild_closure(self)
+            if not is_new and previous_parent_id != self.parent_id:
+                from spiral.syntheses.rollups import subtree_cells_rebuild
+
+                # The figures of the old and new ancestors no longer sum the same territories.
+                subtree_cells_rebuild(territory_ids=[*old_ancestors, *self.ancestor_ids()])
 
     def ancestor_ids(self) -> list[int]:
         """Ids from the root down to this territory, itself included."""
