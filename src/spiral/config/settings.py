@@ -297,3 +297,5 @@ LOGGING = {
 # Public views never show a breakdown isolating fewer participants than this.
 SPIRAL_SMALL_NUMBERS_THRESHOLD = int(env_str("SPIRAL_SMALL_NUMBERS_THRESHOLD", "5"))
 SPIRAL_SITE_NAME = env_str("SPIRAL_SITE_NAME", "Spiral")
+# Below this many criteria a synthesis shows counts only: a percentage of 7 criteria misleads.
+SPIRAL_MIN_BASE_FOR_SHARES = int(env_str("SPIRAL_MIN_BASE_FOR_SHARES", "20"))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", core_views.health, name="health"),
     path("favicon.ico", RedirectView.as_view(url="/static/spiral/favicon.svg", permanent=True)),
     path("accounts/", include("spiral.accounts.urls")),
+    path("", include("spiral.syntheses.urls")),
     path("territories/", include("spiral.territories.urls")),
     path("grid/", include("spiral.grid.urls")),
     path("coding/", include("spiral.coding.urls")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -88,3 +89,46 @@ class SynthesisCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.territory_id} {self.facet}={self.facet_value} {self.level}:{self.item_id}"
+
+
+class GroupSynthesisValidation(models.Model):
+    """A homogeneous group's approval of its synthesis, usually at its second meeting.
+
+    The figures the group saw are kept (``snapshot``), so a later recoding does not change what
+    the record says was validated."""
+
+    group = models.ForeignKey(
+        "consultations.HomogeneousGroup", on_delete=models.CASCADE, related_name="validations"
+    )
+    synthesis_of = models.ForeignKey(
+        "consultations.Meeting",
+        verbose_name=_("synthesis of the meeting"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: all the group's meetings."),
+    )
+    validated_at = models.ForeignKey(
+        "consultations.Meeting",
+        verbose_name=_("validated at the meeting"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    validated_on = models.DateField(_("validated on"))
+    note = models.TextField(_("what the group said"), blank=True)
+    snapshot = models.JSONField(default=dict)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("validation of a group synthesis")
+        verbose_name_plural = _("validations of group syntheses")
+        ordering = ["-validated_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.group} – {self.validated_on:%Y-%m-%d}"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Sum
 
+from spiral.accounts.models import User
 from spiral.coding.models import Coding
 from spiral.consultations.models import Criterion, HomogeneousGroup, Meeting
-from spiral.syntheses.models import TerritoryStats
+from spiral.syntheses.models import GroupSynthesisValidation, TerritoryStats
 from spiral.syntheses.rollups import synthesis_cells_rebuild_all, synthesis_cells_refresh
 from spiral.territories.models import Territory
 
@@ -54,3 +56,35 @@ def territory_stats_rebuild() -> int:
         _stats_only_refresh(territory_ids=ids[start : start + 200])
     synthesis_cells_rebuild_all()
     return len(ids)
+
+
+@transaction.atomic
+def group_synthesis_validate(
+    *,
+    group: HomogeneousGroup,
+    synthesis_of: Meeting | None,
+    validated_at: Meeting | None,
+    validated_on: date,
+    note: str,
+    user: User | None,
+) -> GroupSynthesisValidation:
+    """Record that the group approved its synthesis, keeping the figures it was shown."""
+    from spiral.syntheses.selectors import group_synthesis, meeting_synthesis
+
+    synthesis = (
+        meeting_synthesis(meeting=synthesis_of) if synthesis_of else group_synthesis(group=group)
+    )
+    return GroupSynthesisValidation.objects.create(
+        group=group,
+        synthesis_of=synthesis_of,
+        validated_at=validated_at,
+        validated_on=validated_on,
+        note=note,
+        recorded_by=user,
+        snapshot={
+            "grid_version": synthesis.version.code,
+            "criteria": synthesis.total.criteria,
+            "expressions": synthesis.total.expressions,
+            "rows": [row for row in synthesis.as_rows() if row["criteria"]],
+        },
+    )

@@ -1,7 +1,6 @@
 from django.urls import path
 
 from spiral.consultations import views as consultation_views
-from spiral.syntheses import views as synthesis_views
 from spiral.territories import views
 
 app_name = "territories"
@@ -18,6 +17,5 @@ urlpatterns = [
     path("<slug:slug>/coordination/<int:pk>/", views.coordination_member_edit, name="member_edit"),
     path("<slug:slug>/roles/", views.roles, name="roles"),
     path("<slug:slug>/roles/<int:pk>/remove/", views.role_remove, name="role_remove"),
-    path("<slug:slug>/synthesis/", synthesis_views.territory_synthesis_view, name="synthesis"),
     path("<slug:slug>/groups/new/", consultation_views.group_new, name="group_new"),
 ]

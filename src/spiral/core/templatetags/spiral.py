@@ -32,3 +32,28 @@ def percent(part: float | int | None, whole: float | int | None) -> str:
 @register.filter
 def get_item(mapping: dict[Any, Any] | None, key: Any) -> Any:
     return (mapping or {}).get(key)
+
+
+@register.filter
+def figure_of(line: Any, kind: str) -> Any:
+    """``{{ dimension|figure_of:kind }}``: the figure of one question kind."""
+    return line.figure(kind)
+
+
+def _format_share(value: float | None) -> str:
+    if value is None:
+        return "–"
+    percent = 100 * value
+    # Half up, as people round (and as the charts do), not Python's half-to-even.
+    return f"{int(percent * 10 + 0.5) / 10:.1f} %" if percent < 10 else f"{int(percent + 0.5)} %"
+
+
+@register.simple_tag
+def share(synthesis: Any, figure: Any, kind: str = "") -> str:
+    """Share of the scope's criteria (of that question) a figure stands for."""
+    return _format_share(synthesis.share(figure, kind))
+
+
+@register.simple_tag
+def pct(value: float | None) -> str:
+    return _format_share(value)
