@@ -179,20 +179,29 @@ def subtree_cells_rebuild(*, territory_ids: Iterable[int]) -> None:
 
 @transaction.atomic
 def synthesis_cells_rebuild_all() -> int:
-    """Recompute every stored figure from the raw rows, in bulk (after a bulk load)."""
+    """Recompute every stored figure from the raw rows, in bulk (after a bulk load).
+
+    The facts are materialised once in a temporary table, then grouped once per facet."""
     SynthesisCell.objects.all().delete()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {CELL_TABLE}
-                (territory_id, subtree, facet, facet_value, question_kind, level, item_id,
-                 criteria, expressions)
-            SELECT territory_id, %s, facet, COALESCE(facet_value, ''), question_kind, level,
-                   item_id, criteria, expressions
-            FROM ({_figures_sql("")}) figures
-            """,
-            [False],
-        )
+        cursor.execute("DROP TABLE IF EXISTS spiral_facts")
+        # An empty parameter list, so "%%" in the SQL becomes "%" as in every other statement.
+        cursor.execute(f"CREATE TEMPORARY TABLE spiral_facts AS {_facts_sql('')}", [])
+        for facet, column in FACET_COLUMNS.items():
+            group_by = "" if facet == Facet.NONE else f"{column}, "
+            cursor.execute(
+                f"""
+                INSERT INTO {CELL_TABLE}
+                    (territory_id, subtree, facet, facet_value, question_kind, level, item_id,
+                     criteria, expressions)
+                SELECT territory_id, %s, %s, COALESCE({column}, ''), question_kind, level,
+                       item_id, COUNT(*), SUM(expressions)
+                FROM spiral_facts
+                GROUP BY territory_id, {group_by}question_kind, level, item_id
+                """,
+                [False, facet.value],
+            )
+        cursor.execute("DROP TABLE spiral_facts")
     from spiral.territories.models import Territory
 
     subtree_cells_rebuild(territory_ids=Territory.objects.values_list("pk", flat=True))
