@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from spiral.accounts.models import RoleAssignment, User
+from spiral.accounts.models import ApiToken, RoleAssignment, User
 
 
 class RoleAssignmentInline(admin.TabularInline):
@@ -29,3 +30,17 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["user__username", "user__email", "territory__name"]
     autocomplete_fields = ["user", "territory"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created by their owners (the key is shown to them only); staff may revoke."""
+
+    list_display = ["name", "user", "display_key", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__username", "user__email"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at"]
+    fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

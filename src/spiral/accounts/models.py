@@ -1,10 +1,14 @@
-"""Users and their roles on territories."""
+"""Users, their roles on territories and their keys for the REST API."""
 
 from __future__ import annotations
+
+import hashlib
+import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from spiral.core.models import TimeStampedModel
@@ -81,3 +85,99 @@ class RoleAssignment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.get_role_display()} – {self.territory}"
+
+
+API_TOKEN_PREFIX = "spiral"
+# last_used_at is written at most this often, so a busy client does not write on every call.
+API_TOKEN_TOUCH_SECONDS = 60
+
+
+def api_token_hash(secret: str) -> str:
+    """The stored form of a token's secret part (never the secret itself)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+    def issue(self, *, user: User, name: str) -> tuple[ApiToken, str]:
+        """A new token and its full key, ``spiral_<prefix>_<secret>``: the key is shown once."""
+        prefix = secrets.token_hex(4)
+        secret = secrets.token_urlsafe(32)
+        token = self.create(
+            user=user, name=name.strip(), prefix=prefix, key_hash=api_token_hash(secret)
+        )
+        return token, f"{API_TOKEN_PREFIX}_{prefix}_{secret}"
+
+    def for_key(self, key: str) -> ApiToken | None:
+        """The active token of an active user matching a full key, or None."""
+        parts = key.strip().split("_", 2)
+        if len(parts) != 3 or parts[0] != API_TOKEN_PREFIX or not parts[2]:
+            return None
+        if not (parts[1].isascii() and parts[1].isalnum() and len(parts[1]) <= 16):
+            return None  # not a prefix we issue (and nothing PostgreSQL would choke on)
+        token = (
+            self.active()
+            .select_related("user")
+            .filter(prefix=parts[1], key_hash=api_token_hash(parts[2]))
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            return None
+        return token
+
+
+class ApiToken(models.Model):
+    """A key for the REST API; it acts with its user's roles.
+
+    Only the SHA-256 of the secret is stored. A later issue adds per-token territory scopes
+    and write access (see ``spiral.api.auth.ApiCaller``)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("What or who uses it."))
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_key})"
+
+    @property
+    def display_key(self) -> str:
+        """What the owner sees of the key once it is created."""
+        return f"{API_TOKEN_PREFIX}_{self.prefix}_…"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+    def touch(self) -> None:
+        """Record a use, at most once per API_TOKEN_TOUCH_SECONDS (one UPDATE, no read)."""
+        now = timezone.now()
+        if (
+            self.last_used_at
+            and (now - self.last_used_at).total_seconds() < API_TOKEN_TOUCH_SECONDS
+        ):
+            return
+        self.last_used_at = now
+        type(self).objects.filter(pk=self.pk).update(last_used_at=now)

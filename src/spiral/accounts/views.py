@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
 
 from spiral.accounts.forms import ProfileForm
 from spiral.accounts.middleware import SESSION_LANGUAGE_KEY
-from spiral.accounts.models import RoleAssignment
+from spiral.accounts.models import ApiToken, RoleAssignment
 from spiral.core.http import AuthenticatedRequest
 
 
@@ -37,3 +40,37 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
         .order_by("territory__name")
     )
     return render(request, "accounts/profile.html", {"form": form, "roles": roles})
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_lazy("Name"),
+        max_length=100,
+        help_text=_lazy("What or who will use it, e.g. “open data export” or “town hall”."),
+    )
+
+
+@login_required
+def api_tokens(request: AuthenticatedRequest) -> HttpResponse:
+    """List the user's API tokens and create one; the full key is shown once, on creation."""
+    form = ApiTokenForm(request.POST or None)
+    new_key = ""
+    if request.method == "POST" and form.is_valid():
+        _token, new_key = ApiToken.objects.issue(user=request.user, name=form.cleaned_data["name"])
+        form = ApiTokenForm()
+    tokens = ApiToken.objects.filter(user=request.user)
+    response = render(
+        request, "accounts/tokens.html", {"form": form, "tokens": tokens, "new_key": new_key}
+    )
+    # The key must not stay in a cache: this page is its only copy.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    token.revoke()
+    messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
+    return redirect("accounts:api_tokens")

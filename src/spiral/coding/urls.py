@@ -1,5 +1,18 @@
-from django.urls import path  # noqa: F401 - the coding screen's routes are added here
+from django.urls import path
+
+from spiral.coding import views
 
 app_name = "coding"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("territories/<slug:slug>/", views.coding_territory, name="territory"),
+    path("groups/<int:pk>/", views.coding_group, name="group"),
+    path("meetings/<int:pk>/", views.coding_meeting, name="meeting"),
+    path("criteria/<int:pk>/codes/", views.code_add, name="code_add"),
+    path(
+        "criteria/<int:pk>/codes/<int:coding_pk>/remove/",
+        views.code_remove,
+        name="code_remove",
+    ),
+    path("bulk/", views.code_bulk, name="bulk"),
+]

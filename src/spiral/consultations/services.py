@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -56,6 +57,21 @@ def group_create(
     )
     group.facilitators.set(facilitators)
     territory_stats_refresh(territory_ids=[territory.pk])
+    return group
+
+
+@transaction.atomic
+def group_update(
+    *, group: HomogeneousGroup, facilitators: Sequence[User] | None = None, **fields: Any
+) -> HomogeneousGroup:
+    """Change a group's name, profile, size, language, description or archived state (its
+    size and profile count in the small-numbers rule, so the figures are refreshed)."""
+    for name, value in fields.items():
+        setattr(group, name, value)
+    group.save()
+    if facilitators is not None:
+        group.facilitators.set(facilitators)
+    territory_stats_refresh(territory_ids=[group.territory_id])
     return group
 
 

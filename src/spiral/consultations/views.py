@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from spiral.coding.selectors import component_choices
 from spiral.consultations.forms import CriterionEditForm, GroupForm, MeetingForm
 from spiral.consultations.models import Criterion, HomogeneousGroup, Meeting, Question
 from spiral.consultations.paste import parse_pasted_text
@@ -31,11 +32,13 @@ from spiral.consultations.services import (
     criterion_update,
     grid_index_for_meeting,
     group_create,
+    group_update,
     meeting_create,
 )
 from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.languages import criterion_language_choices
 from spiral.core.permissions import (
+    can_code,
     can_manage_groups,
     can_transcribe,
     can_view_group,
@@ -87,6 +90,7 @@ def group_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "facilitators": group.facilitators.all(),
         "can_manage": can_manage_groups(request.user, group.territory),
         "can_transcribe": can_transcribe(request.user, group),
+        "can_code": can_code(request.user, group.territory),
     }
     return render(request, "consultations/group_detail.html", context)
 
@@ -97,7 +101,8 @@ def group_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     require(can_manage_groups(request.user, group.territory))
     form = GroupForm(request.POST or None, instance=group, territory=group.territory)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        data = dict(form.cleaned_data)
+        group_update(group=group, facilitators=list(data.pop("facilitators")), **data)
         messages.success(request, _("The group was saved."))
         return redirect(group)
     return render(
@@ -140,6 +145,7 @@ def meeting_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "group": meeting.group,
         "sections": sections,
         "can_transcribe": can_transcribe(request.user, meeting.group),
+        "can_code": can_code(request.user, meeting.group.territory),
         "total_expressions": sum(c.expressions for c in criteria),
         "total_criteria": len(criteria),
     }
@@ -192,15 +198,7 @@ def _transcription_context(
         ],
         "active_question": active,
         "components": components,
-        "component_choices": [
-            {
-                "code": c.code,
-                "label": c.label,
-                "other_label": c.label_en if c.label == c.label_fr else c.label_fr,
-                "description": c.description,
-            }
-            for c in components
-        ],
+        "component_choices": component_choices(version_ids=[version_id] if version_id else []),
         "criterion_languages": criterion_language_choices(),
         "deleted": deleted_criteria_of_meeting(meeting=meeting),
         "transcribe_strings": {

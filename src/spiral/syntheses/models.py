@@ -21,6 +21,9 @@ class TerritoryStats(models.Model):
     criteria = models.PositiveIntegerField(default=0)
     expressions = models.PositiveIntegerField(default=0)
     coded_criteria = models.PositiveIntegerField(default=0)
+    # People in the active groups, in all and per profile code (the small-numbers rule).
+    participants = models.PositiveIntegerField(default=0)
+    participants_by_profile = models.JSONField(default=dict)
     refreshed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -48,17 +51,17 @@ class Level(models.TextChoices):
 
 
 class SynthesisCell(models.Model):
-    """One figure of a synthesis, stored: criteria and expressions for a territory, a question
-    kind, a grid item (all criteria, a dimension or a component) and at most one filter value.
+    """One figure of a synthesis, stored: the criteria and expressions of a territory and
+    everything below it, for a question kind, a grid item (all criteria, the coded ones, a
+    dimension or a component) and at most one filter value (a profile, a language or a month).
 
-    ``subtree=False`` rows hold the territory's own criteria, recomputed from the raw rows on
-    every write; ``subtree=True`` rows hold the territory and everything below it, kept equal to
-    the sum of the own rows by applying the same differences to every ancestor (decision 0006)."""
+    A territory's own figures are never stored: they are its figures minus its children's. On
+    every write the territory's own figures are recounted from the raw rows and the differences
+    are added to it and to each of its ancestors (decision 0006)."""
 
     territory = models.ForeignKey(
         "territories.Territory", on_delete=models.CASCADE, related_name="synthesis_cells"
     )
-    subtree = models.BooleanField()
     facet = models.CharField(max_length=10, choices=Facet.choices, blank=True)
     facet_value = models.CharField(max_length=40, blank=True)
     question_kind = models.CharField(max_length=20)
@@ -74,15 +77,7 @@ class SynthesisCell(models.Model):
         verbose_name_plural = _("synthesis figures")
         constraints = [
             models.UniqueConstraint(
-                fields=[
-                    "territory",
-                    "subtree",
-                    "facet",
-                    "facet_value",
-                    "question_kind",
-                    "level",
-                    "item_id",
-                ],
+                fields=["territory", "facet", "facet_value", "question_kind", "level", "item_id"],
                 name="unique_synthesis_cell",
             )
         ]

@@ -15,9 +15,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import connection, transaction
+from django.db.models import Max, Q
 
 from spiral.syntheses.models import Facet, SynthesisCell
-from spiral.territories.models import TerritoryLink
+from spiral.territories.models import Territory, TerritoryLink
 
 Key = tuple[str, str, str, str, int]  # facet, facet_value, question kind, level, item id
 Figures = dict[Key, tuple[int, int]]  # criteria, expressions
@@ -87,7 +88,7 @@ def _figures_sql(territory_filter: str) -> str:
 
 
 def own_figures_from_rows(*, territory_id: int) -> Figures:
-    """The territory's own figures, straight from the raw rows."""
+    """The territory's own figures (not its descendants'), straight from the raw rows."""
     with connection.cursor() as cursor:
         cursor.execute(_figures_sql("AND c.territory_id = %s"), [territory_id] * 16)
         return {
@@ -97,83 +98,116 @@ def own_figures_from_rows(*, territory_id: int) -> Figures:
 
 
 def _stored_own_figures(territory_id: int) -> Figures:
-    rows = SynthesisCell.objects.filter(territory_id=territory_id, subtree=False).values_list(
-        "facet", "facet_value", "question_kind", "level", "item_id", "criteria", "expressions"
+    """What the stored figures say the territory's own are: its figures minus its children's.
+
+    One statement, so a concurrent writer's changes are seen in both or in neither."""
+    children = Territory.objects.filter(parent_id=territory_id).values("pk")
+    rows = SynthesisCell.objects.filter(
+        Q(territory_id=territory_id) | Q(territory_id__in=children)
+    ).values_list(
+        "territory_id",
+        "facet",
+        "facet_value",
+        "question_kind",
+        "level",
+        "item_id",
+        "criteria",
+        "expressions",
     )
-    return {(f, v, k, lv, i): (c, e) for f, v, k, lv, i, c, e in rows}
+    own: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+    for territory, facet, value, kind, level, item, criteria, expressions in rows:
+        sign = 1 if territory == territory_id else -1
+        cell = own[(facet, value, kind, level, item)]
+        cell[0] += sign * criteria
+        cell[1] += sign * expressions
+    return {key: (c, e) for key, (c, e) in own.items() if (c, e) != (0, 0)}
 
 
 UPSERT_SQL = f"""
     INSERT INTO {CELL_TABLE}
-        (territory_id, subtree, facet, facet_value, question_kind, level, item_id,
-         criteria, expressions)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-    ON CONFLICT (territory_id, subtree, facet, facet_value, question_kind, level, item_id)
+        (territory_id, facet, facet_value, question_kind, level, item_id, criteria, expressions)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (territory_id, facet, facet_value, question_kind, level, item_id)
     DO UPDATE SET criteria = {CELL_TABLE}.criteria + excluded.criteria,
                   expressions = {CELL_TABLE}.expressions + excluded.expressions
 """
 
 
 def synthesis_cells_refresh(*, territory_id: int) -> None:
-    """Recompute a territory's own figures and add the differences to every ancestor's subtree
-    figures. Call it inside the write's transaction, with the territory's stats row locked."""
+    """Recount a territory's own figures and add the differences to it and every ancestor.
+
+    Call it inside the write's transaction, with the territory's stats row locked (writers of
+    one territory take turns; writers of different territories add commuting differences)."""
     new = own_figures_from_rows(territory_id=territory_id)
     old = _stored_own_figures(territory_id)
-    changes = sorted(
-        (
-            key,
-            (
-                new.get(key, (0, 0))[0] - old.get(key, (0, 0))[0],
-                new.get(key, (0, 0))[1] - old.get(key, (0, 0))[1],
-            ),
-        )
-        for key in new.keys() | old.keys()
-    )
-    changes = [(key, delta) for key, delta in changes if delta != (0, 0)]
+    changes = []
+    for key in sorted(new.keys() | old.keys()):
+        (new_c, new_e), (old_c, old_e) = new.get(key, (0, 0)), old.get(key, (0, 0))
+        if (new_c - old_c, new_e - old_e) != (0, 0):
+            changes.append((key, new_c - old_c, new_e - old_e))
     if not changes:
         return
-    ancestors = sorted(
+    chain = sorted(
         TerritoryLink.objects.filter(territory_id=territory_id).values_list(
             "ancestor_id", flat=True
         )
     )
     rows = [
-        (territory, subtree, *key, criteria, expressions)
-        for territory, subtree in [(territory_id, False), *((a, True) for a in ancestors)]
-        for key, (criteria, expressions) in changes
+        (territory, *key, criteria, expressions)
+        for territory in chain
+        for key, criteria, expressions in changes
     ]
     with connection.cursor() as cursor:
         # Same key order everywhere, so concurrent writers lock rows in the same order.
         cursor.executemany(UPSERT_SQL, rows)
-    SynthesisCell.objects.filter(
-        territory_id__in=[territory_id, *ancestors], criteria=0, expressions=0
-    ).delete()
+    SynthesisCell.objects.filter(territory_id__in=chain, criteria=0, expressions=0).delete()
 
 
 @transaction.atomic
 def subtree_cells_rebuild(*, territory_ids: Iterable[int]) -> None:
-    """Recompute the subtree figures of these territories as sums of their descendants' own
-    figures (after a territory moved in the tree)."""
-    ids = sorted(set(territory_ids))
-    if not ids:
-        return
-    SynthesisCell.objects.filter(territory_id__in=ids, subtree=True).delete()
-    placeholders = ", ".join(["%s"] * len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {CELL_TABLE}
-                (territory_id, subtree, facet, facet_value, question_kind, level, item_id,
-                 criteria, expressions)
-            SELECT l.ancestor_id, %s, own.facet, own.facet_value, own.question_kind, own.level,
-                   own.item_id, SUM(own.criteria), SUM(own.expressions)
-            FROM {CELL_TABLE} own
-            JOIN {TerritoryLink._meta.db_table} l ON l.territory_id = own.territory_id
-            WHERE own.subtree = %s AND l.ancestor_id IN ({placeholders})
-            GROUP BY l.ancestor_id, own.facet, own.facet_value, own.question_kind, own.level,
-                     own.item_id
-            """,
-            [True, False, *ids],
+    """Recompute the figures of these territories (after a territory moved in the tree): each is
+    its own figures plus its children's, deepest first so children are right before parents."""
+    depths = (
+        TerritoryLink.objects.filter(territory_id__in=set(territory_ids))
+        .values("territory_id")
+        .annotate(d=Max("depth"))
+        .values_list("territory_id", "d")
+    )
+    depth = dict(depths)
+    for territory_id in sorted(depth, key=lambda pk: -depth[pk]):
+        children = Territory.objects.filter(parent_id=territory_id).values("pk")
+        parts = list(own_figures_from_rows(territory_id=territory_id).items())
+        parts.extend(
+            ((f, v, k, lv, i), (c, e))
+            for f, v, k, lv, i, c, e in SynthesisCell.objects.filter(
+                territory_id__in=children
+            ).values_list(
+                "facet",
+                "facet_value",
+                "question_kind",
+                "level",
+                "item_id",
+                "criteria",
+                "expressions",
+            )
+        )
+        SynthesisCell.objects.filter(territory_id=territory_id).delete()
+        SynthesisCell.objects.bulk_create(
+            [
+                SynthesisCell(
+                    territory_id=territory_id,
+                    facet=f,
+                    facet_value=v,
+                    question_kind=k,
+                    level=lv,
+                    item_id=i,
+                    criteria=c,
+                    expressions=e,
+                )
+                for (f, v, k, lv, i), (c, e) in figures_sum(parts).items()
+                if (c, e) != (0, 0)
+            ],
+            batch_size=2000,
         )
 
 
@@ -181,30 +215,70 @@ def subtree_cells_rebuild(*, territory_ids: Iterable[int]) -> None:
 def synthesis_cells_rebuild_all() -> int:
     """Recompute every stored figure from the raw rows, in bulk (after a bulk load).
 
-    The facts are materialised once in a temporary table, then grouped once per facet."""
+    The facts are materialised once, grouped per territory and facet into the territories' own
+    figures, then summed up the tree one depth at a time, the deepest first: each territory's
+    figures are its own plus its children's (already complete)."""
     SynthesisCell.objects.all().delete()
+    columns = (
+        "territory_id, facet, facet_value, question_kind, level, item_id, criteria, expressions"
+    )
+    link = TerritoryLink._meta.db_table
+    territory_table = Territory._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS spiral_facts")
+        for table in ("spiral_facts", "spiral_own", "spiral_depth"):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
         # An empty parameter list, so "%%" in the SQL becomes "%" as in every other statement.
         cursor.execute(f"CREATE TEMPORARY TABLE spiral_facts AS {_facts_sql('')}", [])
+        cursor.execute(
+            """CREATE TEMPORARY TABLE spiral_own AS
+                SELECT territory_id, '' AS facet, '' AS facet_value, question_kind, level, item_id,
+                       COUNT(*) AS criteria, SUM(expressions) AS expressions
+                FROM spiral_facts GROUP BY territory_id, question_kind, level, item_id""",
+            [],
+        )
         for facet, column in FACET_COLUMNS.items():
-            group_by = "" if facet == Facet.NONE else f"{column}, "
+            if facet == Facet.NONE:
+                continue
             cursor.execute(
-                f"""
-                INSERT INTO {CELL_TABLE}
-                    (territory_id, subtree, facet, facet_value, question_kind, level, item_id,
-                     criteria, expressions)
-                SELECT territory_id, %s, %s, COALESCE({column}, ''), question_kind, level,
-                       item_id, COUNT(*), SUM(expressions)
-                FROM spiral_facts
-                GROUP BY territory_id, {group_by}question_kind, level, item_id
-                """,
-                [False, facet.value],
+                f"""INSERT INTO spiral_own ({columns})
+                    SELECT territory_id, %s, COALESCE({column}, ''), question_kind, level, item_id,
+                           COUNT(*), SUM(expressions)
+                    FROM spiral_facts
+                    GROUP BY territory_id, {column}, question_kind, level, item_id""",
+                [facet.value],
             )
         cursor.execute("DROP TABLE spiral_facts")
-    from spiral.territories.models import Territory
-
-    subtree_cells_rebuild(territory_ids=Territory.objects.values_list("pk", flat=True))
+        cursor.execute(
+            f"""CREATE TEMPORARY TABLE spiral_depth AS
+                SELECT l.territory_id AS territory_id, MAX(l.depth) AS depth
+                FROM {link} l GROUP BY l.territory_id""",
+            [],
+        )
+        cursor.execute("SELECT MAX(depth) FROM spiral_depth")
+        deepest = cursor.fetchone()[0] or 0
+        for depth in range(deepest, -1, -1):
+            cursor.execute(
+                f"""INSERT INTO {CELL_TABLE} ({columns})
+                    SELECT territory_id, facet, facet_value, question_kind, level, item_id,
+                           SUM(criteria), SUM(expressions)
+                    FROM (
+                        SELECT o.territory_id, o.facet, o.facet_value, o.question_kind, o.level,
+                               o.item_id, o.criteria, o.expressions
+                        FROM spiral_own o JOIN spiral_depth d ON d.territory_id = o.territory_id
+                        WHERE d.depth = %s
+                        UNION ALL
+                        SELECT t.parent_id, c.facet, c.facet_value, c.question_kind, c.level,
+                               c.item_id, c.criteria, c.expressions
+                        FROM {CELL_TABLE} c
+                        JOIN {territory_table} t ON t.id = c.territory_id
+                        JOIN spiral_depth d ON d.territory_id = t.parent_id
+                        WHERE d.depth = %s
+                    ) parts
+                    GROUP BY territory_id, facet, facet_value, question_kind, level, item_id""",
+                [depth, depth],
+            )
+        cursor.execute("DROP TABLE spiral_own")
+        cursor.execute("DROP TABLE spiral_depth")
     return SynthesisCell.objects.count()
 
 

@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet, Sum
 from spiral.coding.models import Coding
 from spiral.consultations.models import Criterion, HomogeneousGroup, Meeting, QuestionKind
 from spiral.grid.models import Component, Dimension, GridVersion
-from spiral.syntheses.models import Facet, Level, SynthesisCell
+from spiral.syntheses.models import Facet, Level, SynthesisCell, TerritoryStats
 from spiral.syntheses.rollups import Figures, figures_sum
 from spiral.territories.models import Territory
 
@@ -169,7 +169,7 @@ class Synthesis:
 
 
 def _figures_from_cells(territory: Territory, filters: SynthesisFilters) -> Figures:
-    cells = SynthesisCell.objects.filter(territory=territory, subtree=True)
+    cells = SynthesisCell.objects.filter(territory=territory)
     if filters.question_kind:
         cells = cells.filter(question_kind=filters.question_kind)
     if filters.profile:
@@ -225,6 +225,17 @@ def _participants(groups: QuerySet[HomogeneousGroup], filters: SynthesisFilters)
     if filters.profile:
         groups = groups.filter(profile__code=filters.profile)
     return int(groups.filter(is_archived=False).aggregate(n=Sum("size"))["n"] or 0)
+
+
+def scope_participants(*, territory: Territory, profile: str = "") -> int:
+    """People in the active groups of the territory and below (of one profile, if given), from
+    the stored per-territory figures."""
+    stats = TerritoryStats.objects.filter(territory__ancestor_links__ancestor_id=territory.pk)
+    if not profile:
+        return int(stats.aggregate(n=Sum("participants"))["n"] or 0)
+    return sum(
+        int(p.get(profile, 0)) for p in stats.values_list("participants_by_profile", flat=True)
+    )
 
 
 def _build(
@@ -298,13 +309,12 @@ def territory_synthesis(
     else:
         criteria = filters.apply_to_criteria(Criterion.objects.in_subtree(territory.pk))
         figures, source = figures_from_rows(criteria), "rows"
-    groups = HomogeneousGroup.objects.in_subtree(territory.pk)
     return _build(
         scope_label=territory.name,
         figures=figures,
         filters=filters,
         version=_version(filters, territory.effective_grid_version_id()),
-        participants=_participants(groups, filters),
+        participants=scope_participants(territory=territory, profile=filters.profile),
         source=source,
     )
 
@@ -370,7 +380,7 @@ def month_range(start: str, end: str) -> Iterable[str]:
 def filter_choices_for(*, territory: Territory) -> dict[str, Any]:
     """Values offered in the filter form: profiles, languages and months present in the scope."""
     facets = (
-        SynthesisCell.objects.filter(territory=territory, subtree=True, level=Level.TOTAL)
+        SynthesisCell.objects.filter(territory=territory, level=Level.TOTAL)
         .exclude(facet=Facet.NONE)
         .values_list("facet", "facet_value")
         .distinct()

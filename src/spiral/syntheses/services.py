@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
 from spiral.accounts.models import User
 from spiral.coding.models import Coding
@@ -44,16 +44,63 @@ def _stats_only_refresh(*, territory_ids: Iterable[int]) -> list[int]:
         stats.coded_criteria = criteria.filter(
             Exists(Coding.objects.filter(criterion_id=OuterRef("pk"), superseded_at__isnull=True))
         ).count()
+        by_profile = _participants_by_profile(groups)
+        stats.participants = sum(by_profile.values())
+        stats.participants_by_profile = by_profile
         stats.save()
         refreshed.append(territory_id)
     return refreshed
 
 
+def _participants_by_profile(groups: QuerySet[HomogeneousGroup]) -> dict[str, int]:
+    rows = groups.values("profile__code").annotate(n=Sum("size"))
+    return {row["profile__code"]: int(row["n"] or 0) for row in rows if row["n"]}
+
+
+@transaction.atomic
 def territory_stats_rebuild() -> int:
-    """Recompute every territory (after an import done outside the services, or as a check)."""
+    """Recompute every territory's figures in bulk (after an import done around the services,
+    or as a check): one grouped query per figure instead of one recount per territory."""
+    criteria = Criterion.objects.values("territory_id")
+    totals = {r["territory_id"]: r for r in criteria.annotate(n=Count("pk"), e=Sum("expressions"))}
+    coded = {
+        r["territory_id"]: r["n"]
+        for r in criteria.filter(
+            Exists(Coding.objects.filter(criterion_id=OuterRef("pk"), superseded_at__isnull=True))
+        ).annotate(n=Count("pk"))
+    }
+    active = HomogeneousGroup.objects.filter(is_archived=False)
+    groups = {
+        r["territory_id"]: r["n"] for r in active.values("territory_id").annotate(n=Count("pk"))
+    }
+    meetings = {
+        r["group__territory_id"]: r["n"]
+        for r in Meeting.objects.filter(group__is_archived=False)
+        .values("group__territory_id")
+        .annotate(n=Count("pk"))
+    }
+    people: dict[int, dict[str, int]] = {}
+    for row in active.values("territory_id", "profile__code").annotate(n=Sum("size")):
+        if row["n"]:
+            people.setdefault(row["territory_id"], {})[row["profile__code"]] = int(row["n"])
     ids = list(Territory.objects.values_list("pk", flat=True))
-    for start in range(0, len(ids), 200):
-        _stats_only_refresh(territory_ids=ids[start : start + 200])
+    TerritoryStats.objects.all().delete()
+    TerritoryStats.objects.bulk_create(
+        [
+            TerritoryStats(
+                territory_id=pk,
+                groups=groups.get(pk, 0),
+                meetings=meetings.get(pk, 0),
+                criteria=totals[pk]["n"] if pk in totals else 0,
+                expressions=(totals[pk]["e"] or 0) if pk in totals else 0,
+                coded_criteria=coded.get(pk, 0),
+                participants=sum(people.get(pk, {}).values()),
+                participants_by_profile=people.get(pk, {}),
+            )
+            for pk in ids
+        ],
+        batch_size=1000,
+    )
     synthesis_cells_rebuild_all()
     return len(ids)
 

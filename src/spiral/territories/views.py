@@ -13,6 +13,7 @@ from spiral.accounts.services import role_grant, role_revoke
 from spiral.consultations.selectors import groups_of_territory
 from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.permissions import (
+    can_code,
     can_grant_role,
     can_manage_groups,
     can_manage_roles,
@@ -78,6 +79,7 @@ def territory_detail(request: SpiralRequest, slug: str) -> HttpResponse:
         "can_manage": can_manage_territory(user, territory),
         "can_manage_groups": can_manage_groups(user, territory),
         "can_view_private": can_view_private_data(user, territory),
+        "can_code": can_code(user, territory),
     }
     return render(request, "territories/detail.html", context)
 
@@ -95,6 +97,7 @@ def territory_dashboard(request: AuthenticatedRequest, slug: str) -> HttpRespons
         "cycle_label": CYCLE_LABELS.get(territory.cycle, ""),
         "cycle_form": CyclePhaseForm(instance=territory),
         "can_manage": can_manage_territory(request.user, territory),
+        "can_code": can_code(request.user, territory),
         "today": timezone.localdate(),
     }
     return render(request, "territories/dashboard.html", context)

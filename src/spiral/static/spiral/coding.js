@@ -1,0 +1,449 @@
+/* Coding screen: type a code (or words, with the picker) in a row; Enter saves it and the next
+ * row opens.
+ *
+ * Every change goes to an outbox kept in localStorage before it is sent, so a dropped connection
+ * or a closed tab loses nothing. Sending again is always safe: the server never adds a code a
+ * criterion already has, and removing a code already removed does nothing. */
+(function () {
+  "use strict";
+  const root = document.querySelector("[data-coding]");
+  if (!root) return;
+
+  const strings = JSON.parse(document.getElementById("coding-strings").textContent);
+  const statusBox = document.getElementById("coding-status");
+  const undoButton = document.getElementById("coding-undo");
+  const OUTBOX_KEY = "spiral:coding:outbox";
+  let outbox = readOutbox();
+  let sending = false;
+  let retryTimer = null;
+  let lastRemoved = null;
+
+  function readOutbox() {
+    try {
+      const items = JSON.parse(localStorage.getItem(OUTBOX_KEY) || "[]");
+      return Array.isArray(items) ? items : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function saveOutbox() {
+    try {
+      if (outbox.length) localStorage.setItem(OUTBOX_KEY, JSON.stringify(outbox));
+      else localStorage.removeItem(OUTBOX_KEY);
+    } catch (e) {
+      /* storage full or disabled: the changes stay in memory and on screen */
+    }
+  }
+
+  function newToken() {
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  function format(template, count) {
+    return template.replace("%(count)s", String(count));
+  }
+
+  function csrfToken() {
+    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function say(text, canUndo) {
+    statusBox.textContent = text || "";
+    undoButton.hidden = !canUndo;
+  }
+
+  /* ---------- rows ---------- */
+  function rows() {
+    return Array.from(root.querySelectorAll("tr.coding-row"));
+  }
+
+  function rowOf(id) {
+    return document.getElementById("criterion-" + id);
+  }
+
+  function inputOf(row) {
+    return row.querySelector("input.code-input");
+  }
+
+  function move(row, step) {
+    const all = rows();
+    const next = all[all.indexOf(row) + step];
+    if (next) {
+      inputOf(next).focus();
+    } else if (step > 0) {
+      // After the last row, Enter again opens the next page.
+      const link = document.getElementById("coding-next-page");
+      if (link) link.focus();
+    }
+  }
+
+  function setError(row, text) {
+    const box = row.querySelector(".code-error");
+    const input = inputOf(row);
+    box.textContent = text || "";
+    row.classList.toggle("has-error", Boolean(text));
+    if (text) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+
+  /* ---------- chips ---------- */
+  function pendingChip(item) {
+    const chip = document.createElement("li");
+    chip.className = "chip pending";
+    chip.dataset.token = item.token;
+    const code = document.createElement("span");
+    code.className = "code";
+    code.textContent = item.code;
+    const note = document.createElement("span");
+    note.className = "chip-label";
+    note.textContent = strings.saving;
+    chip.append(code, " ", note);
+    return chip;
+  }
+
+  /* Changes still in the outbox are shown on their row: a grey chip, or a struck-out one. */
+  function showPending(row) {
+    const id = row.dataset.criterion;
+    const list = row.querySelector("ul.chips");
+    if (!list) return;
+    outbox
+      .filter((item) => item.criterion === id)
+      .forEach((item) => {
+        if (item.op === "add") {
+          if (!list.querySelector('[data-token="' + item.token + '"]')) list.appendChild(pendingChip(item));
+        } else {
+          const chip = list.querySelector('li[data-coding="' + item.coding + '"]');
+          if (chip) chip.classList.add("removing");
+        }
+      });
+    updateNone(row);
+  }
+
+  function updateNone(row) {
+    const list = row.querySelector("ul.chips");
+    const none = list.querySelector("li.none");
+    const chips = list.querySelectorAll("li.chip:not(.removing)");
+    if (none) none.hidden = chips.length > 0;
+    row.classList.toggle("uncoded", list.querySelectorAll("li.chip[data-coding]").length === 0);
+  }
+
+  function replaceChips(id, html) {
+    const row = rowOf(id);
+    if (!row) return;
+    const holder = document.createElement("div");
+    holder.innerHTML = html.trim();
+    const list = holder.querySelector("ul.chips");
+    if (list) row.querySelector("ul.chips").replaceWith(list);
+    showPending(row);
+  }
+
+  /* ---------- outbox ---------- */
+  function enqueue(item) {
+    item.token = newToken();
+    outbox.push(item);
+    saveOutbox();
+    const row = rowOf(item.criterion);
+    if (row) showPending(row);
+    flush();
+  }
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        Accept: "application/json",
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-CSRFToken": csrfToken(),
+      },
+      body: body,
+      credentials: "same-origin",
+    });
+    let payload = null;
+    try {
+      payload = await response.json();
+    } catch (e) {
+      payload = null;
+    }
+    return { response: response, payload: payload };
+  }
+
+  async function flush() {
+    if (sending) return;
+    sending = true;
+    clearTimeout(retryTimer);
+    let handled = 0;
+    try {
+      while (outbox.length) {
+        const item = outbox[0];
+        const body = new URLSearchParams();
+        if (item.op === "add") body.set("code", item.code);
+        body.set("next", location.pathname + location.search);
+        let result;
+        try {
+          result = await post(item.url, body);
+        } catch (e) {
+          waiting(strings.waiting, 4000);
+          return;
+        }
+        const response = result.response;
+        if (result.payload === null && response.redirected) {
+          waiting(strings.login, 15000); // the log-in page: keep everything until it is back
+          return;
+        }
+        if (response.status >= 500 || (result.payload === null && response.status < 400)) {
+          waiting(strings.waiting, 8000);
+          return;
+        }
+        outbox.shift();
+        saveOutbox();
+        handled += 1;
+        settle(item, response.status, result.payload);
+      }
+    } finally {
+      sending = false;
+      if (handled) refreshSummary();
+    }
+  }
+
+  function waiting(text, delay) {
+    say(text + " " + format(outbox.length === 1 ? strings.pendingOne : strings.pendingMany, outbox.length));
+    retryTimer = setTimeout(flush, delay);
+  }
+
+  function settle(item, status, payload) {
+    const row = rowOf(item.criterion);
+    if (payload && payload.ok) {
+      if (row) {
+        const chip = row.querySelector('[data-token="' + item.token + '"]');
+        if (chip) chip.remove();
+        if (item.op === "add") setError(row, "");
+      }
+      replaceChips(item.criterion, payload.codes_html);
+      if (item.op === "remove" && payload.removed) {
+        lastRemoved = { criterion: item.criterion, code: payload.removed, url: item.addUrl };
+        say(payload.message, true);
+      } else {
+        say(payload.message, false);
+      }
+      return;
+    }
+    const error =
+      (payload && payload.error) || (status === 403 || status === 404 ? strings.refused : strings.serverError);
+    if (row) {
+      // Refused: the grey chip goes and the typed code comes back in its box, with the reason.
+      const chip = row.querySelector('[data-token="' + item.token + '"]');
+      if (chip) chip.remove();
+      if (item.op === "remove") {
+        const removing = row.querySelector('li[data-coding="' + item.coding + '"]');
+        if (removing) removing.classList.remove("removing");
+      } else {
+        const input = inputOf(row);
+        const typed = input.value.trim();
+        if (!typed.includes(item.code)) input.value = typed ? item.code + " " + typed : item.code;
+        setError(row, error);
+      }
+      updateNone(row);
+    }
+    say(error, false);
+  }
+
+  function refreshSummary() {
+    if (window.htmx && document.getElementById("coding-summary")) {
+      window.htmx.ajax("GET", location.pathname + location.search, {
+        target: "#coding-summary",
+        swap: "outerHTML",
+      });
+    }
+  }
+
+  /* ---------- actions ---------- */
+  function addCodes(row, value) {
+    setError(row, "");
+    enqueue({
+      op: "add",
+      criterion: row.dataset.criterion,
+      code: value.trim(),
+      url: row.querySelector("form.code-add").action,
+    });
+    inputOf(row).value = "";
+  }
+
+  function removeChip(row, chip) {
+    enqueue({
+      op: "remove",
+      criterion: row.dataset.criterion,
+      coding: chip.dataset.coding,
+      code: chip.dataset.code,
+      url: chip.querySelector("form.chip-remove").action,
+      addUrl: row.querySelector("form.code-add").action,
+    });
+  }
+
+  function removeLast(row) {
+    const chips = row.querySelectorAll("ul.chips li.chip[data-coding]:not(.removing)");
+    if (chips.length) removeChip(row, chips[chips.length - 1]);
+  }
+
+  function undo() {
+    if (!lastRemoved) return;
+    const item = lastRemoved;
+    lastRemoved = null;
+    say(strings.undone, false);
+    enqueue({ op: "add", criterion: item.criterion, code: item.code, url: item.url });
+    const row = rowOf(item.criterion);
+    if (row) inputOf(row).focus();
+  }
+
+  undoButton.addEventListener("click", undo);
+
+  function updateTicked() {
+    const boxes = Array.from(root.querySelectorAll("input.row-tick"));
+    const ticked = boxes.filter((box) => box.checked);
+    boxes.forEach((box) => box.closest("tr").classList.toggle("ticked", box.checked));
+    const counter = document.getElementById("bulk-ticked");
+    if (counter) {
+      counter.textContent = ticked.length
+        ? format(ticked.length === 1 ? strings.tickedOne : strings.tickedMany, ticked.length)
+        : strings.tickedNone;
+    }
+    const all = document.getElementById("tick-all");
+    if (all) {
+      all.checked = boxes.length > 0 && ticked.length === boxes.length;
+      all.indeterminate = ticked.length > 0 && ticked.length < boxes.length;
+    }
+  }
+
+  function toggle(row) {
+    const box = row.querySelector("input.row-tick");
+    box.checked = !box.checked;
+    updateTicked();
+  }
+
+  async function bulk(form) {
+    const error = document.getElementById("bulk-error");
+    const ticked = Array.from(root.querySelectorAll("input.row-tick:checked"));
+    if (!ticked.length) {
+      error.textContent = strings.tickFirst;
+      form.elements.code.focus();
+      return;
+    }
+    const button = form.querySelector("button[type=submit]");
+    if (button.disabled) return; // a double press sends nothing twice
+    button.disabled = true;
+    const body = new URLSearchParams(new FormData(form)); // the ticks belong to the form
+    body.set("next", location.pathname + location.search);
+    try {
+      const result = await post(form.action, body);
+      const payload = result.payload;
+      if (!payload) {
+        error.textContent = result.response.status === 403 ? strings.refused : strings.serverError;
+        return;
+      }
+      if (!payload.ok) {
+        error.textContent = payload.error;
+        say(payload.error, false);
+        form.elements.code.focus();
+        return;
+      }
+      error.textContent = "";
+      Object.entries(payload.rows).forEach(([id, html]) => replaceChips(id, html));
+      ticked.forEach((box) => {
+        box.checked = false;
+      });
+      updateTicked();
+      form.elements.code.value = "";
+      say(payload.message, false);
+      refreshSummary();
+    } catch (e) {
+      error.textContent = strings.bulkNetwork;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  /* ---------- keyboard ---------- */
+  root.addEventListener("keydown", (event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.classList.contains("code-input")) return;
+    if (event.defaultPrevented || event.isComposing) return; // the picker used the key
+    const row = input.closest("tr.coding-row");
+    const empty = input.value.trim() === "";
+    if (event.key === "Enter") {
+      event.preventDefault();
+      if (!empty) addCodes(row, input.value);
+      if (!event.shiftKey) move(row, 1);
+    } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      move(row, event.key === "ArrowDown" ? 1 : -1);
+    } else if (event.key === "Backspace" && input.value === "" && !event.repeat) {
+      // Not on key repeat: holding Backspace to clear a typed code must not remove codes too.
+      event.preventDefault();
+      removeLast(row);
+    } else if (event.key === " " && empty) {
+      event.preventDefault();
+      toggle(row);
+    } else if ((event.key === "z" || event.key === "Z") && (event.ctrlKey || event.metaKey) && empty && lastRemoved) {
+      event.preventDefault();
+      undo();
+    }
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyB") {
+      const input = document.getElementById("bulk-code");
+      if (input) {
+        event.preventDefault();
+        input.focus();
+      }
+    }
+  });
+
+  root.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.matches("form.code-add")) {
+      event.preventDefault();
+      const row = form.closest("tr.coding-row");
+      const input = inputOf(row);
+      if (input.value.trim()) addCodes(row, input.value);
+      input.focus();
+    } else if (form.matches("form.chip-remove")) {
+      event.preventDefault();
+      const row = form.closest("tr.coding-row");
+      removeChip(row, form.closest("li.chip"));
+      inputOf(row).focus();
+    } else if (form.id === "coding-bulk") {
+      event.preventDefault();
+      bulk(form);
+    }
+  });
+
+  root.addEventListener("change", (event) => {
+    const target = event.target;
+    if (target.id === "tick-all") {
+      root.querySelectorAll("input.row-tick").forEach((box) => {
+        box.checked = target.checked;
+      });
+      updateTicked();
+    } else if (target.classList && target.classList.contains("row-tick")) {
+      updateTicked();
+    }
+  });
+
+  /* ---------- start, and again when the filters bring new rows ---------- */
+  function init() {
+    const all = document.getElementById("tick-all");
+    if (all) all.hidden = false;
+    rows().forEach(showPending);
+    updateTicked();
+  }
+
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail && event.detail.target && event.detail.target.id === "coding-results") init();
+  });
+  window.addEventListener("online", flush);
+
+  init();
+  if (outbox.length) flush();
+})();
