@@ -269,13 +269,14 @@ def synthesis_cells_rebuild_all() -> int:
                         UNION ALL
                         SELECT t.parent_id, c.facet, c.facet_value, c.question_kind, c.level,
                                c.item_id, c.criteria, c.expressions
-                        FROM {CELL_TABLE} c
-                        JOIN {territory_table} t ON t.id = c.territory_id
-                        JOIN spiral_depth d ON d.territory_id = t.parent_id
-                        WHERE d.depth = %s
+                        FROM spiral_depth child
+                        JOIN {territory_table} t ON t.id = child.territory_id
+                        JOIN {CELL_TABLE} c ON c.territory_id = child.territory_id
+                        WHERE child.depth = %s
                     ) parts
-                    GROUP BY territory_id, facet, facet_value, question_kind, level, item_id""",
-                [depth, depth],
+                    GROUP BY territory_id, facet, facet_value, question_kind, level, item_id
+                    ORDER BY territory_id, facet, facet_value, question_kind, level, item_id""",
+                [depth, depth + 1],
             )
         cursor.execute("DROP TABLE spiral_own")
         cursor.execute("DROP TABLE spiral_depth")
