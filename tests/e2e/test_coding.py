@@ -162,7 +162,17 @@ def test_coder_codes_a_territory_with_the_keyboard(live_server: Any, new_context
     page.locator("#coding-state").select_option("uncoded")
     page.locator("#coding-results", has_text="No criterion matches these filters.").wait_for()
 
+    # The territory's synthesis counts them, in the table and in the chart.
     response = page.goto(f"{live_server.url}/territories/{town.slug}/synthesis/")
     assert response is not None
     assert response.status == 200
-    assert "12" in page.content()
+    # A: A06, A01-11/P15/k, A03 and A10 (with E01); E: E01, E03 twice.
+    expected_by_dimension = {"A": 4, "B": 1, "C": 1, "D": 1, "E": 3, "F": 1, "G": 1, "H": 1}
+    for code, count in expected_by_dimension.items():
+        total = page.locator(f"tr.dimension-row[data-code='{code}'] td:last-child strong")
+        assert total.inner_text() == str(count), code
+    segments = page.locator("figure.chart svg rect.segment title").all_inner_texts()
+    charted: dict[str, int] = {}
+    for tip in segments:
+        charted[tip[0]] = charted.get(tip[0], 0) + int(tip.rsplit(":", 1)[1])
+    assert charted == expected_by_dimension

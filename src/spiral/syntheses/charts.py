@@ -65,7 +65,7 @@ def comparison_bars(a: Synthesis, b: Synthesis, label_a: str, label_b: str) -> S
             Series(key="a", label=label_a, values=shares(a)),
             Series(key="b", label=label_b, values=shares(b)),
         ],
-        value_label=_("% of criteria"),
+        value_label=_("share of criteria (%)"),
         percent=True,
     )
     return mark_safe(svg)
