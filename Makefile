@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/spiral
 PYTEST_WORKERS ?= 2
 CHROMIUM_PATH ?= /usr/bin/chromium
 
-.PHONY: run serve install messages makemessages migrate demo test test-sqlite test-postgres test-e2e lint typecheck check bench clean
+.PHONY: bench-large run serve install messages makemessages migrate demo test test-sqlite test-postgres test-e2e lint typecheck check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,12 +63,20 @@ lint: check
 typecheck: install
 	$(VENV)/bin/mypy src
 
+BENCH_CRITERIA ?= 1000000
+PG_REACHABLE = $(PY) -c "import psycopg; psycopg.connect('$(TEST_DATABASE_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()"
+
 ## make bench: the benchmarks named by the issues, on SQLite and PostgreSQL (not part of make test)
 bench: install messages
 	$(PY) tests/bench/run.py --database sqlite
-	@$(PY) -c "import psycopg; psycopg.connect('$(TEST_DATABASE_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" \
-	  && BENCH_DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) tests/bench/run.py --database postgres \
-	  || echo "PostgreSQL not reachable: PostgreSQL benchmarks skipped."
+	$(PY) tests/bench/synthesis.py --database sqlite --criteria $(BENCH_CRITERIA)
+	@$(PG_REACHABLE) || (echo "PostgreSQL not reachable at $(TEST_DATABASE_URL)" && exit 1)
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) tests/bench/run.py --database postgres
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) tests/bench/synthesis.py --database postgres --criteria $(BENCH_CRITERIA)
+
+## make bench-large: the synthesis benchmarks at 10,000,000 criteria (about an hour in all)
+bench-large:
+	$(MAKE) bench BENCH_CRITERIA=10000000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

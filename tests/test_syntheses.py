@@ -104,7 +104,7 @@ def raw_figures(territory: Territory, filters: SynthesisFilters) -> dict[Any, An
 def own_plus_children(territory: Territory) -> dict[Any, Any]:
     """A territory's own figures plus the subtree figures of each child (no filter)."""
     own = own_figures_from_rows(territory_id=territory.pk).items()
-    parts = [(key, value) for key, value in own if key[0] == ""]
+    parts = [(key, value) for key, value in own if key[0] == "" and key[3] != "participants"]
     for child in Territory.objects.filter(parent=territory):
         parts.extend(_figures_from_cells(child, SynthesisFilters()).items())
     return figures_sum(parts)

@@ -21,9 +21,6 @@ class TerritoryStats(models.Model):
     criteria = models.PositiveIntegerField(default=0)
     expressions = models.PositiveIntegerField(default=0)
     coded_criteria = models.PositiveIntegerField(default=0)
-    # People in the active groups, in all and per profile code (the small-numbers rule).
-    participants = models.PositiveIntegerField(default=0)
-    participants_by_profile = models.JSONField(default=dict)
     refreshed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -46,6 +43,7 @@ class Facet(models.TextChoices):
 class Level(models.TextChoices):
     TOTAL = "total", _("all criteria")
     CODED = "coded", _("coded criteria (item = grid version)")
+    PARTICIPANTS = "participants", _("people in the groups (in the criteria column)")
     DIMENSION = "dimension", _("dimension")
     COMPONENT = "component", _("component")
 
@@ -65,7 +63,7 @@ class SynthesisCell(models.Model):
     facet = models.CharField(max_length=10, choices=Facet.choices, blank=True)
     facet_value = models.CharField(max_length=40, blank=True)
     question_kind = models.CharField(max_length=20)
-    level = models.CharField(max_length=10, choices=Level.choices)
+    level = models.CharField(max_length=12, choices=Level.choices)
     item_id = models.BigIntegerField(
         help_text="0 for the total, else the dimension or component id"
     )

@@ -72,6 +72,23 @@ def _facts_sql(territory_filter: str) -> str:
     """
 
 
+def _participants_sql(territory_filter: str) -> str:
+    """People in the active groups of each territory, in all and per profile ("participants")."""
+    return f"""
+        SELECT g.territory_id, '' AS facet, '' AS facet_value, '' AS question_kind,
+               'participants' AS level, 0 AS item_id, SUM(g.size) AS criteria, 0 AS expressions
+        FROM consultations_homogeneousgroup g
+        WHERE g.is_archived = %s AND g.size > 0 {territory_filter}
+        GROUP BY g.territory_id
+        UNION ALL
+        SELECT g.territory_id, 'profile', p.code, '', 'participants', 0, SUM(g.size), 0
+        FROM consultations_homogeneousgroup g
+        JOIN consultations_groupprofile p ON p.id = g.profile_id
+        WHERE g.is_archived = %s AND g.size > 0 {territory_filter}
+        GROUP BY g.territory_id, p.code
+    """
+
+
 def _figures_sql(territory_filter: str) -> str:
     """Own figures per territory, for every facet, as (territory, facet, value, kind, level,
     item, criteria, expressions) rows."""
@@ -88,9 +105,14 @@ def _figures_sql(territory_filter: str) -> str:
 
 
 def own_figures_from_rows(*, territory_id: int) -> Figures:
-    """The territory's own figures (not its descendants'), straight from the raw rows."""
+    """The territory's own figures (not its descendants'), straight from the raw rows, with the
+    people of its groups (level "participants")."""
     with connection.cursor() as cursor:
-        cursor.execute(_figures_sql("AND c.territory_id = %s"), [territory_id] * 16)
+        cursor.execute(
+            f"{_figures_sql('AND c.territory_id = %s')} UNION ALL "
+            f"{_participants_sql('AND g.territory_id = %s')}",
+            [territory_id] * 16 + [False, territory_id, False, territory_id],
+        )
         return {
             (facet, value or "", kind, level, int(item)): (int(criteria), int(expressions or 0))
             for _t, facet, value, kind, level, item, criteria, expressions in cursor.fetchall()
@@ -248,6 +270,9 @@ def synthesis_cells_rebuild_all() -> int:
                 [facet.value],
             )
         cursor.execute("DROP TABLE spiral_facts")
+        cursor.execute(
+            f"INSERT INTO spiral_own ({columns}) {_participants_sql('')}", [False, False]
+        )
         cursor.execute(
             f"""CREATE TEMPORARY TABLE spiral_depth AS
                 SELECT l.territory_id AS territory_id, MAX(l.depth) AS depth

@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet, Sum
 from spiral.coding.models import Coding
 from spiral.consultations.models import Criterion, HomogeneousGroup, Meeting, QuestionKind
 from spiral.grid.models import Component, Dimension, GridVersion
-from spiral.syntheses.models import Facet, Level, SynthesisCell, TerritoryStats
+from spiral.syntheses.models import Facet, Level, SynthesisCell
 from spiral.syntheses.rollups import Figures, figures_sum
 from spiral.territories.models import Territory
 
@@ -184,7 +184,9 @@ def _figures_from_cells(territory: Territory, filters: SynthesisFilters) -> Figu
             cells = cells.filter(facet_value__lte=filters.period_end)
     else:
         cells = cells.filter(facet=Facet.NONE)
-    rows = cells.values_list("question_kind", "level", "item_id", "criteria", "expressions")
+    rows = cells.exclude(level=Level.PARTICIPANTS).values_list(
+        "question_kind", "level", "item_id", "criteria", "expressions"
+    )
     # Month cells of a period are summed: each criterion lies in exactly one month.
     return figures_sum(
         ((Facet.NONE, "", kind, level, item), (c, e)) for kind, level, item, c, e in rows
@@ -229,13 +231,14 @@ def _participants(groups: QuerySet[HomogeneousGroup], filters: SynthesisFilters)
 
 def scope_participants(*, territory: Territory, profile: str = "") -> int:
     """People in the active groups of the territory and below (of one profile, if given), from
-    the stored per-territory figures."""
-    stats = TerritoryStats.objects.filter(territory__ancestor_links__ancestor_id=territory.pk)
-    if not profile:
-        return int(stats.aggregate(n=Sum("participants"))["n"] or 0)
-    return sum(
-        int(p.get(profile, 0)) for p in stats.values_list("participants_by_profile", flat=True)
-    )
+    the stored figures."""
+    cell = SynthesisCell.objects.filter(
+        territory=territory,
+        level=Level.PARTICIPANTS,
+        facet=Facet.PROFILE if profile else Facet.NONE,
+        facet_value=profile,
+    ).values_list("criteria", flat=True)
+    return int(cell.first() or 0)
 
 
 def _build(

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Sum
 
 from spiral.accounts.models import User
 from spiral.coding.models import Coding
@@ -44,17 +44,9 @@ def _stats_only_refresh(*, territory_ids: Iterable[int]) -> list[int]:
         stats.coded_criteria = criteria.filter(
             Exists(Coding.objects.filter(criterion_id=OuterRef("pk"), superseded_at__isnull=True))
         ).count()
-        by_profile = _participants_by_profile(groups)
-        stats.participants = sum(by_profile.values())
-        stats.participants_by_profile = by_profile
         stats.save()
         refreshed.append(territory_id)
     return refreshed
-
-
-def _participants_by_profile(groups: QuerySet[HomogeneousGroup]) -> dict[str, int]:
-    rows = groups.values("profile__code").annotate(n=Sum("size"))
-    return {row["profile__code"]: int(row["n"] or 0) for row in rows if row["n"]}
 
 
 @transaction.atomic
@@ -79,10 +71,6 @@ def territory_stats_rebuild() -> int:
         .values("group__territory_id")
         .annotate(n=Count("pk"))
     }
-    people: dict[int, dict[str, int]] = {}
-    for row in active.values("territory_id", "profile__code").annotate(n=Sum("size")):
-        if row["n"]:
-            people.setdefault(row["territory_id"], {})[row["profile__code"]] = int(row["n"])
     ids = list(Territory.objects.values_list("pk", flat=True))
     TerritoryStats.objects.all().delete()
     TerritoryStats.objects.bulk_create(
@@ -94,8 +82,6 @@ def territory_stats_rebuild() -> int:
                 criteria=totals[pk]["n"] if pk in totals else 0,
                 expressions=(totals[pk]["e"] or 0) if pk in totals else 0,
                 coded_criteria=coded.get(pk, 0),
-                participants=sum(people.get(pk, {}).values()),
-                participants_by_profile=people.get(pk, {}),
             )
             for pk in ids
         ],
