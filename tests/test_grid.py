@@ -975,3 +975,17 @@ def test_carry_over_page_recodes_a_territory(
     assert any(version == "spiral-next" for _code, version in current)
     assert "F01" in response.content.decode()
     assert Coding.objects.exclude(superseded_at=None).count() == 1
+
+
+def test_grid_structure_cache_sees_an_edited_label(db: None) -> None:
+    from spiral.grid.selectors import grid_structure
+
+    version = default_version()
+    first = grid_structure(version=version)
+    component = Component.objects.get(version=version, code="A06")
+    component.label_en = "Work and employment (edited)"
+    component.save()
+    version.refresh_from_db()
+    labels = [c.label_en for _d, comps in grid_structure(version=version).dimensions for c in comps]
+    assert "Work and employment (edited)" in labels
+    assert first is not grid_structure(version=version)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Prefetch
 
 from spiral.grid.models import (
@@ -64,3 +65,31 @@ def grid_for_browser(*, version: GridVersion, query: str = "") -> GridView:
         match_count=match_count,
         flagged_count=flagged,
     )
+
+
+@dataclass(frozen=True)
+class GridStructure:
+    """A version's dimensions, each with its components, in order (for syntheses)."""
+
+    dimensions: list[tuple[Dimension, list[Component]]]
+
+
+def grid_structure(*, version: GridVersion) -> GridStructure:
+    """The version's dimensions and components, cached per process.
+
+    The cache key carries the version's ``updated_at``, which every change to one of its entries
+    moves (see spiral.grid.apps), so an edited label is seen by every process at once."""
+    key = f"spiral:grid-structure:{version.pk}:{version.updated_at.timestamp()}"
+    structure = cache.get(key)
+    if structure is None:
+        components: dict[int, list[Component]] = {}
+        for component in Component.objects.filter(version=version).order_by("position"):
+            components.setdefault(component.dimension_id, []).append(component)
+        structure = GridStructure(
+            dimensions=[
+                (dimension, components.get(dimension.pk, []))
+                for dimension in Dimension.objects.filter(version=version).order_by("position")
+            ]
+        )
+        cache.set(key, structure, timeout=3600)
+    return structure

@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet, Sum
 from spiral.coding.models import Coding
 from spiral.consultations.models import Criterion, HomogeneousGroup, Meeting, QuestionKind
 from spiral.grid.models import Component, Dimension, GridVersion
+from spiral.grid.selectors import grid_structure
 from spiral.syntheses.models import Facet, Level, SynthesisCell
 from spiral.syntheses.rollups import Figures, figures_sum
 from spiral.territories.models import Territory
@@ -254,10 +255,7 @@ def _build(
     for (_facet, _value, kind, level, item), (criteria, expressions) in figures.items():
         by_item[(level, item)][kind] = Figure(criteria, expressions)
     dimensions = []
-    components_by_dimension: dict[int, list[Component]] = defaultdict(list)
-    for component in Component.objects.filter(version=version).order_by("position"):
-        components_by_dimension[component.dimension_id].append(component)
-    for dimension in Dimension.objects.filter(version=version).order_by("position"):
+    for dimension, components in grid_structure(version=version).dimensions:
         line = ItemLine(
             code=dimension.code,
             label=dimension.label,
@@ -272,7 +270,7 @@ def _build(
                     item_id=c.pk,
                     by_kind=by_item.get(("component", c.pk), {}),
                 )
-                for c in components_by_dimension[dimension.pk]
+                for c in components
             ],
         )
         dimensions.append(line)
