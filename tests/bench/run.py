@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 CRITERIA_TOTAL = 100_000
 
 
-def configure(database: str) -> str:
+def configure(database: str, keep: bool = False) -> str:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spiral.config.settings")
     os.environ["SPIRAL_ENV"] = "test"
     os.environ["AXES_ENABLED"] = "0"
@@ -37,7 +37,8 @@ def configure(database: str) -> str:
         path = ROOT / "var" / "bench.sqlite3"
         path.parent.mkdir(exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+            if not keep:
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
         os.environ["SQLITE_PATH"] = str(path)
         os.environ.pop("DATABASE_URL", None)
         return f"SQLite {__import__('sqlite3').sqlite_version} (file, WAL)"
@@ -46,8 +47,9 @@ def configure(database: str) -> str:
 
     base, name = url.rsplit("/", 1)
     with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
+        if not keep:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.execute(f'CREATE DATABASE "{name}"')
         version = connection.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
     os.environ["DATABASE_URL"] = url
     return f"PostgreSQL {version}"
