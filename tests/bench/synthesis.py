@@ -274,7 +274,9 @@ def main() -> None:
     parser.add_argument("--raw-runs", type=int, default=3)
     parser.add_argument("--no-api", action="store_true", help="time the selectors only")
     parser.add_argument(
-        "--reuse", action="store_true", help="time the database built by the previous run (no rebuild)"
+        "--reuse",
+        action="store_true",
+        help="time the database built by the previous run (no rebuild)",
     )
     args = parser.parse_args()
     engine = configure(args.database, keep=args.reuse)
@@ -294,8 +296,15 @@ def main() -> None:
     rng = random.Random(2026)
     if args.reuse:
         network = Territory.objects.get(parent=None)
-        info = {"network": network.pk, "country": network.children.order_by("pk").first().pk, "load_s": "(reused)", "rebuild_s": "(reused)"}
-        args.criteria = __import__("spiral.consultations.models", fromlist=["Criterion"]).Criterion.objects.count()
+        info = {
+            "network": network.pk,
+            "country": network.children.order_by("pk").first().pk,
+            "load_s": "(reused)",
+            "rebuild_s": "(reused)",
+        }
+        args.criteria = __import__(
+            "spiral.consultations.models", fromlist=["Criterion"]
+        ).Criterion.objects.count()
     else:
         info = build(args.criteria, rng)
     client = Client(HTTP_HOST="127.0.0.1")

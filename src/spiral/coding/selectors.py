@@ -67,6 +67,15 @@ class CodingScope:
         return Criterion.objects.in_subtree(self.territory.pk)
 
     @property
+    def pk(self) -> int:
+        """The id of the meeting, group or territory the scope is."""
+        if self.meeting is not None:
+            return self.meeting.pk
+        if self.group is not None:
+            return self.group.pk
+        return self.territory.pk
+
+    @property
     def label(self) -> str:
         if self.meeting is not None:
             return str(self.meeting)

@@ -19,6 +19,14 @@ from spiral.syntheses.services import territory_stats_refresh
 from spiral.territories.models import Territory
 
 
+def codings_written(codings: Iterable[Coding]) -> None:
+    """After codings are written: once the transaction commits, check cheaply whether the
+    suggestion model of their grid version is due for retraining."""
+    from spiral.coding.suggest.training import schedule_retrain_check
+
+    schedule_retrain_check(version_ids={c.component.version_id for c in codings})
+
+
 def coding_from_resolved(
     *, criterion_id: int, code: ResolvedCode, source: str, user: User | None
 ) -> Coding:
@@ -60,6 +68,7 @@ def criterion_codings_replace(
         ]
     )
     territory_stats_refresh(territory_ids=[criterion.territory_id])
+    codings_written(created)
     return created
 
 
@@ -109,6 +118,7 @@ def codings_carry_over(
         recoded += 1
     Coding.objects.filter(pk__in=superseded).update(superseded_at=now, superseded_by=user)
     Coding.objects.bulk_create(new_rows, batch_size=1000)
+    codings_written(new_rows)
     touched = Criterion.all_objects.filter(pk__in={c.criterion_id for c in new_rows})
     territory_stats_refresh(territory_ids=touched.values_list("territory_id", flat=True).distinct())
     return recoded, sorted(unmapped)
@@ -246,6 +256,7 @@ def _apply(
     )
     if created or superseded:
         territory_stats_refresh(territory_ids=territory_ids)
+    codings_written(created)
     return CodingChange(criteria=len(plans), created=created, superseded=superseded)
 
 

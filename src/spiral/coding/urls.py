@@ -1,6 +1,7 @@
 from django.urls import path
 
 from spiral.coding import views
+from spiral.coding.suggest import views as suggestion_views
 
 app_name = "coding"
 
@@ -15,4 +16,11 @@ urlpatterns = [
         name="code_remove",
     ),
     path("bulk/", views.code_bulk, name="bulk"),
+    path(
+        "criteria/<int:pk>/suggestions/accept/",
+        suggestion_views.suggestion_accept_view,
+        name="suggestion_accept",
+    ),
+    path("suggestions/", suggestion_views.suggestions_precode_view, name="precode"),
+    path("suggestion-models/", suggestion_views.suggestion_models_view, name="suggestion_models"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages.storage.base import Message
@@ -35,9 +36,10 @@ from spiral.coding.services import (
     criterion_code_remove,
     criterion_codes_add,
 )
+from spiral.coding.suggest.services import page_suggestions
 from spiral.consultations.models import Criterion, HomogeneousGroup, Meeting
 from spiral.core.http import AuthenticatedRequest, SpiralRequest
-from spiral.core.permissions import can_code, require
+from spiral.core.permissions import can_code, is_network_admin, require
 from spiral.grid.codes import CodeError
 from spiral.territories.models import Territory
 from spiral.territories.selectors import territory_ancestors
@@ -138,6 +140,10 @@ def _screen(request: SpiralRequest, scope: CodingScope) -> HttpResponse:
     }
     if target == "coding-summary":
         return render(request, "coding/screen.html#summary", context)
+    context["suggestions"] = page_suggestions(page.rows)
+    context["precode_ids"] = [row.pk for row in page.rows]
+    context["confident_percent"] = round(settings.SPIRAL_SUGGESTION_CONFIDENT * 100)
+    context["minimum_percent"] = round(settings.SPIRAL_SUGGESTION_MIN_CONFIDENCE * 100)
     if target == "coding-results":
         return render(request, "coding/screen.html#results", context)
     context.update(
@@ -147,6 +153,7 @@ def _screen(request: SpiralRequest, scope: CodingScope) -> HttpResponse:
                 version_ids=scope_version_ids(territory=scope.territory)
             ),
             "coding_strings": _strings(),
+            "can_manage_models": is_network_admin(request.user),
         }
     )
     return render(request, "coding/screen.html", context)
@@ -173,6 +180,8 @@ def _strings() -> dict[str, str]:
         "tickFirst": _("Tick at least one criterion."),
         "bulkNetwork": _("The server could not be reached: nothing was changed. Try again."),
         "undone": _("Putting the code back…"),
+        "noSuggestion": _("No suggestion for this criterion."),
+        "suggesting": _("Computing suggestions…"),
     }
 
 

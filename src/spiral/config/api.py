@@ -13,6 +13,7 @@ from ninja import NinjaAPI
 
 from spiral.api.auth import InvalidToken, api_auth
 from spiral.api.grid import router as grid_router
+from spiral.api.suggestions import router as suggestions_router
 from spiral.api.syntheses import router as syntheses_router
 from spiral.api.territories import router as territories_router
 
@@ -27,6 +28,9 @@ answers 404, as if it did not exist.
 **Small numbers.** Without the right to see a territory's private data, a scope with fewer
 participants than the threshold gives totals only (no breakdown, no criteria texts), and shares
 whose base is smaller than the threshold are null; `small_numbers` says what was withheld.
+
+**Code suggestions.** `POST /api/v1/suggestions` gives the 3 most likely components of the
+default grid for up to 1,000 texts, with a confidence; it needs no account and stores nothing.
 
 **Errors.** `{"detail": "…"}` for 401, 403 and 404; for 422, `{"detail": [{"loc": […],
 "msg": "…", "type": "…"}]}`."""
@@ -68,3 +72,4 @@ def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRespon
 api.add_router("/grid", grid_router)
 api.add_router("/territories", territories_router)
 api.add_router("", syntheses_router)
+api.add_router("", suggestions_router)

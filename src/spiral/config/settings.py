@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "spiral.consultations",
     "spiral.coding",
     "spiral.syntheses",
+    "spiral.quality",
 ]
 
 MIDDLEWARE = [
@@ -299,3 +300,18 @@ SPIRAL_SMALL_NUMBERS_THRESHOLD = int(env_str("SPIRAL_SMALL_NUMBERS_THRESHOLD", "
 SPIRAL_SITE_NAME = env_str("SPIRAL_SITE_NAME", "Spiral")
 # Below this many criteria a synthesis shows counts only: a percentage of 7 criteria misleads.
 SPIRAL_MIN_BASE_FOR_SHARES = int(env_str("SPIRAL_MIN_BASE_FOR_SHARES", "20"))
+
+# --- Code suggestions -------------------------------------------------------------------------
+# Trained suggestion models (joblib files of the scikit-learn parts), one per SuggestionModel.
+SPIRAL_SUGGESTION_MODELS_DIR = Path(
+    env_str("SPIRAL_SUGGESTION_MODELS_DIR", str(DATA_DIR / "models"))
+)
+# A new model is trained in the background after this many codings since the current one.
+SPIRAL_RETRAIN_AFTER_CODINGS = int(env_str("SPIRAL_RETRAIN_AFTER_CODINGS", "500"))
+# Suggestions below this confidence are not shown; below SPIRAL_SUGGESTION_CONFIDENT, greyed.
+SPIRAL_SUGGESTION_MIN_CONFIDENCE = float(env_str("SPIRAL_SUGGESTION_MIN_CONFIDENCE", "0.05"))
+SPIRAL_SUGGESTION_CONFIDENT = float(env_str("SPIRAL_SUGGESTION_CONFIDENT", "0.4"))
+# Pre-coding a scope with more criteria than this runs as a background task.
+SPIRAL_SUGGEST_SYNC_LIMIT = int(env_str("SPIRAL_SUGGEST_SYNC_LIMIT", "2000"))
+# BLAS threads of the sentence encoder (one per web process is best on small machines).
+SPIRAL_USE_THREADS = int(env_str("SPIRAL_USE_THREADS", "1"))

@@ -15,7 +15,11 @@ from django.utils.translation import gettext as _
 
 from spiral.accounts.models import User
 from spiral.coding.models import Coding, CodingSource
-from spiral.coding.services import coding_from_resolved, criterion_codings_replace
+from spiral.coding.services import (
+    coding_from_resolved,
+    codings_written,
+    criterion_codings_replace,
+)
 from spiral.consultations.models import (
     Criterion,
     CriterionRevision,
@@ -258,7 +262,7 @@ def _criteria_add(
     CriterionRevision.objects.bulk_create(
         [_revision(c, RevisionAction.CREATED, user) for c in created], batch_size=500
     )
-    Coding.objects.bulk_create(
+    codings = Coding.objects.bulk_create(
         [
             coding_from_resolved(
                 criterion_id=c.pk, code=resolved, source=CodingSource.TRANSCRIPTION, user=user
@@ -268,6 +272,7 @@ def _criteria_add(
         ],
         batch_size=500,
     )
+    codings_written(codings)
     for (outcome, _c, _r), criterion in zip(to_create, created, strict=True):
         outcome.criterion = criterion
         outcome.created = True

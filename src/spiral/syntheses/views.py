@@ -23,6 +23,7 @@ from spiral.core.permissions import (
     require,
 )
 from spiral.grid.models import Component
+from spiral.quality.selectors import agreement_line
 from spiral.syntheses.charts import comparison_bars, dimension_bars, dimension_radar
 from spiral.syntheses.exports import criteria_csv, synthesis_csv, synthesis_xlsx
 from spiral.syntheses.forms import CompareForm, SynthesisFilterForm, ValidationForm
@@ -78,6 +79,7 @@ def territory_synthesis_view(request: SpiralRequest, slug: str) -> HttpResponse:
         "bars": None if hidden or not synthesis.total.criteria else dimension_bars(synthesis),
         "radar": None if hidden or not synthesis.total.criteria else dimension_radar(synthesis),
         "can_view_private": can_view_private_data(request.user, territory),
+        "agreement": agreement_line(territory=territory),
     }
     return render(request, "syntheses/territory.html", context)
 

@@ -3,7 +3,10 @@
  *
  * Every change goes to an outbox kept in localStorage before it is sent, so a dropped connection
  * or a closed tab loses nothing. Sending again is always safe: the server never adds a code a
- * criterion already has, and removing a code already removed does nothing. */
+ * criterion already has, and removing a code already removed does nothing.
+ *
+ * Suggested codes: "=" in an empty box (or Alt+Enter) accepts the row's first suggestion, a
+ * click accepts any of them; accepting goes through the same outbox. */
 (function () {
   "use strict";
   const root = document.querySelector("[data-coding]");
@@ -111,7 +114,7 @@
     outbox
       .filter((item) => item.criterion === id)
       .forEach((item) => {
-        if (item.op === "add") {
+        if (item.op === "add" || item.op === "accept") {
           if (!list.querySelector('[data-token="' + item.token + '"]')) list.appendChild(pendingChip(item));
         } else {
           const chip = list.querySelector('li[data-coding="' + item.coding + '"]');
@@ -179,6 +182,7 @@
         const item = outbox[0];
         const body = new URLSearchParams();
         if (item.op === "add") body.set("code", item.code);
+        if (item.op === "accept") body.set("component", item.code);
         body.set("next", location.pathname + location.search);
         let result;
         try {
@@ -218,7 +222,8 @@
       if (row) {
         const chip = row.querySelector('[data-token="' + item.token + '"]');
         if (chip) chip.remove();
-        if (item.op === "add") setError(row, "");
+        if (item.op === "add" || item.op === "accept") setError(row, "");
+        if (item.op === "accept") clearSuggestions(row);
       }
       replaceChips(item.criterion, payload.codes_html);
       if (item.op === "remove" && payload.removed) {
@@ -238,6 +243,8 @@
       if (item.op === "remove") {
         const removing = row.querySelector('li[data-coding="' + item.coding + '"]');
         if (removing) removing.classList.remove("removing");
+      } else if (item.op === "accept") {
+        setError(row, error);
       } else {
         const input = inputOf(row);
         const typed = input.value.trim();
@@ -268,6 +275,67 @@
       url: row.querySelector("form.code-add").action,
     });
     inputOf(row).value = "";
+  }
+
+  /* ---------- suggestions ---------- */
+  function clearSuggestions(row) {
+    const box = row.querySelector(".suggestions");
+    if (box) box.replaceChildren();
+  }
+
+  function accept(row, button) {
+    const form = button.closest("form.suggestion-accept");
+    setError(row, "");
+    enqueue({ op: "accept", criterion: row.dataset.criterion, code: button.dataset.code, url: form.action });
+    button.closest(".suggestions").querySelectorAll("button.suggestion").forEach((b) => {
+      b.disabled = true; // one accepted suggestion per press
+    });
+  }
+
+  function acceptFirst(row) {
+    const button = row.querySelector(".suggestions button.suggestion:not(:disabled)");
+    if (!button) {
+      say(strings.noSuggestion, false);
+      return false;
+    }
+    accept(row, button);
+    return true;
+  }
+
+  async function precode(form, submitter) {
+    const body = new URLSearchParams(new FormData(form));
+    if (submitter && submitter.name) body.set(submitter.name, submitter.value);
+    body.set("next", location.pathname + location.search);
+    const buttons = Array.from(form.querySelectorAll("button"));
+    if (buttons.some((b) => b.disabled)) return;
+    buttons.forEach((b) => {
+      b.disabled = true;
+    });
+    say(strings.suggesting, false);
+    try {
+      const result = await post(form.action, body);
+      const payload = result.payload;
+      if (!payload || !payload.ok) {
+        say((payload && payload.error) || (result.response.status === 403 ? strings.refused : strings.serverError), false);
+        return;
+      }
+      Object.entries(payload.rows).forEach(([id, html]) => {
+        const row = rowOf(id);
+        const box = row && row.querySelector(".suggestions");
+        if (!box) return;
+        const holder = document.createElement("div");
+        holder.innerHTML = html.trim();
+        const fresh = holder.querySelector(".suggestions");
+        if (fresh) box.replaceWith(fresh);
+      });
+      say(payload.message, false);
+    } catch (e) {
+      say(strings.bulkNetwork, false);
+    } finally {
+      buttons.forEach((b) => {
+        b.disabled = false;
+      });
+    }
   }
 
   function removeChip(row, chip) {
@@ -370,7 +438,11 @@
     if (event.defaultPrevented || event.isComposing) return; // the picker used the key
     const row = input.closest("tr.coding-row");
     const empty = input.value.trim() === "";
-    if (event.key === "Enter") {
+    if ((event.key === "Enter" && event.altKey) || (event.key === "=" && empty && !event.ctrlKey && !event.metaKey)) {
+      // Accept the first suggestion, then on to the next row as Enter does.
+      event.preventDefault();
+      if (acceptFirst(row)) move(row, 1);
+    } else if (event.key === "Enter") {
       event.preventDefault();
       if (!empty) addCodes(row, input.value);
       if (!event.shiftKey) move(row, 1);
@@ -416,6 +488,15 @@
     } else if (form.id === "coding-bulk") {
       event.preventDefault();
       bulk(form);
+    } else if (form.matches("form.suggestion-accept")) {
+      event.preventDefault();
+      const row = form.closest("tr.coding-row");
+      const button = form.querySelector("button.suggestion");
+      if (!button.disabled) accept(row, button);
+      inputOf(row).focus();
+    } else if (form.id === "coding-precode") {
+      event.preventDefault();
+      precode(form, event.submitter);
     }
   });
 
