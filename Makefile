@@ -32,9 +32,12 @@ demo: migrate
 	$(PY) manage.py load_demo_data --if-empty
 
 ## make run: venv, install, migrate, demo data when the database is empty, serve on HOST:PORT
+## with the background task worker (model training, large pre-codings and imports) beside it
 run: demo
 	@echo "Spiral on http://$(HOST):$(PORT)/  (demo accounts: see README)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py db_worker --queue-name "*" & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## make test: lint and types, the suite on SQLite and on PostgreSQL, then the browser tests
 test: check test-sqlite test-postgres test-e2e

@@ -171,7 +171,7 @@ def test_coder_codes_a_territory_with_the_keyboard(live_server: Any, new_context
     for code, count in expected_by_dimension.items():
         total = page.locator(f"tr.dimension-row[data-code='{code}'] td:last-child strong")
         assert total.inner_text() == str(count), code
-    segments = page.locator("figure.chart svg rect.segment title").all_inner_texts()
+    segments = page.locator("figure.chart svg rect.segment title").all_text_contents()
     charted: dict[str, int] = {}
     for tip in segments:
         charted[tip[0]] = charted.get(tip[0], 0) + int(tip.rsplit(":", 1)[1])

@@ -92,8 +92,9 @@ def test_second_coder_codes_the_sample_blind(live_server: Any, new_context: Any)
     wait_until_saved(page)
     page.locator("#blind-progress", has_text="3 / 3 done").wait_for()
 
-    # Back up two rows: Backspace in the empty box takes the row's last code off.
-    page.keyboard.press("ArrowUp")
+    # The last row keeps the focus (there is no next page); back up one row: Backspace in the
+    # empty box takes the row's last code off.
+    assert page.evaluate("document.activeElement.id") == f"code-{items[criteria[2].pk].pk}"
     page.keyboard.press("ArrowUp")
     assert page.evaluate("document.activeElement.id") == f"code-{items[criteria[1].pk].pk}"
     page.keyboard.press("Backspace")

@@ -161,6 +161,8 @@ def default_encoder() -> UseEncoder:
 # ---------------------------------------------------------------- the hybrid engine
 
 PARTS = ("knn", "embedding", "tfidf")
+# From this many texts, the n-gram scores are computed in a thread beside the sentence encoder.
+PARALLEL_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -333,8 +335,21 @@ class HybridSuggester:
             raise RuntimeError("The suggester has not been fitted.")
         if not queries:
             return np.zeros((0, len(self._parts.components)))
-        embeddings = self.encoder.encode([q.text.strip() for q in queries])
-        probabilities = self._part_probabilities(self._parts, queries, embeddings, self.params)
+        tfidf_scores = None
+        if len(queries) >= PARALLEL_BATCH:
+            # USE runs in native code without the GIL while the n-gram analyzer is Python: on a
+            # large batch the two overlap on two cores instead of running one after the other.
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                scoring = pool.submit(self._tfidf_scores, self._parts, queries)
+                embeddings = self.encoder.encode([q.text.strip() for q in queries])
+                tfidf_scores = scoring.result()
+        else:
+            embeddings = self.encoder.encode([q.text.strip() for q in queries])
+        probabilities = self._part_probabilities(
+            self._parts, queries, embeddings, self.params, tfidf_scores=tfidf_scores
+        )
         return self._mix(probabilities, self._seen(queries), self.params)
 
     def predict(self, queries: Sequence[Query], *, k: int = 3) -> list[list[Suggestion]]:
