@@ -73,9 +73,12 @@ PG_REACHABLE = $(PY) -c "import psycopg; psycopg.connect('$(TEST_DATABASE_URL)'.
 bench: install messages
 	$(PY) tests/bench/run.py --database sqlite
 	$(PY) tests/bench/synthesis.py --database sqlite --criteria $(BENCH_CRITERIA)
+	$(PY) tests/bench/suggestions.py --database sqlite
+	$(PY) manage.py evaluate_suggestions
 	@$(PG_REACHABLE) || (echo "PostgreSQL not reachable at $(TEST_DATABASE_URL)" && exit 1)
 	BENCH_DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) tests/bench/run.py --database postgres
 	BENCH_DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) tests/bench/synthesis.py --database postgres --criteria $(BENCH_CRITERIA)
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) tests/bench/suggestions.py --database postgres
 
 ## make bench-large: the synthesis benchmarks at 10,000,000 criteria (about an hour in all)
 bench-large:

@@ -232,7 +232,7 @@ def test_training_on_the_full_seed_corpus_is_quick_and_right_on_its_own_texts(
     corpus = load_seed_corpus()
     started = time.perf_counter()
     suggester = HybridSuggester().fit(corpus)
-    assert time.perf_counter() - started < 20
+    assert time.perf_counter() - started < 90  # about 13 s on an idle 2-core machine
     sample = corpus[::25]
     ranked = suggester.predict([Query(e.text, e.language, e.question) for e in sample])
     top3 = sum(e.component in [s.component for s in r] for e, r in zip(sample, ranked, strict=True))
