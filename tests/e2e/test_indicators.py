@@ -32,9 +32,9 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 def log_in(page: Any, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.fill("main input[name=username]", username)
+    page.fill("main input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{base}/")
 
 
@@ -60,7 +60,7 @@ def test_from_criteria_to_action(live_server: Any, new_context: Any) -> None:
     coordinator.select_option("#components", [str(component.pk)])
     coordinator.click("#components-form button[type=submit]")
     for text in TEXTS:
-        assert coordinator.get_by_text(text, exact=True).is_visible()
+        assert coordinator.locator("table.criteria-sort td", has_text=text).is_visible()
     coordinator.fill("input[name=title]", "Travail")
     coordinator.fill("input[name=question]", "Pouvez-vous trouver un travail ici ?")
     selects = coordinator.locator("select[name^=category-]")
@@ -86,6 +86,7 @@ def test_from_criteria_to_action(live_server: Any, new_context: Any) -> None:
     coordinator.wait_for_url(f"{base}/indicators/evaluations/*/")
     survey_url = coordinator.locator("#survey-link").get_attribute("href")
     assert survey_url
+    coordinator.wait_for_function("document.querySelector('img.qr').complete")
     assert coordinator.locator("img.qr").evaluate("img => img.naturalWidth") > 0
 
     # 3. Three citizens answer on phones, from three separate browsers; one sends twice.

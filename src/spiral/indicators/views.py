@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import segno
@@ -435,8 +436,15 @@ def evaluation_qr(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     evaluation = _evaluation(request, pk)
     require(can_view_progress_details(request.user, evaluation.territory))
     qr = segno.make(_survey_url(request, evaluation), error="m")
-    svg = qr.svg_inline(scale=6, title=_("Self-survey: %(title)s") % {"title": evaluation.title})
-    return HttpResponse(svg, content_type="image/svg+xml")
+    buffer = io.BytesIO()
+    qr.save(
+        buffer,
+        kind="svg",
+        scale=6,
+        xmldecl=False,
+        title=_("Self-survey: %(title)s") % {"title": evaluation.title},
+    )
+    return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
 
 
 # --- the public self-survey -------------------------------------------------------------------
