@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spiral.accounts.models import Role, User
-from spiral.actions.models import Action, ActionStatus, CycleArchive
+from spiral.actions.models import ActionStatus, CycleArchive
 from spiral.actions.services import (
     action_decide,
     action_review_record,
@@ -31,8 +31,8 @@ from spiral.grid.models import Component
 from spiral.indicators.models import (
     Evaluation,
     Indicator,
-    Rating,
     RaterKind,
+    Rating,
     SurveyResponse,
 )
 from spiral.indicators.selectors import evaluation_results, median_of_counts
@@ -50,7 +50,7 @@ from spiral.indicators.services import (
 )
 from spiral.territories.models import Territory
 from tests.conftest import client_for
-from tests.factories import GroupFactory, MeetingFactory, TerritoryFactory
+from tests.factories import GroupFactory, MeetingFactory
 
 TODAY = datetime.date(2026, 11, 1)
 
@@ -60,7 +60,10 @@ def coded_criteria(territory: Territory, texts: list[str], code: str = "A06") ->
     question = meeting.question_set.questions.order_by("position").first()
     assert question is not None
     outcomes = criteria_add(
-        meeting=meeting, question=question, inputs=[CriterionInput(text=t) for t in texts], user=None
+        meeting=meeting,
+        question=question,
+        inputs=[CriterionInput(text=t) for t in texts],
+        user=None,
     )
     criteria = [o.criterion for o in outcomes if o.criterion is not None]
     for criterion in criteria:
@@ -69,7 +72,9 @@ def coded_criteria(territory: Territory, texts: list[str], code: str = "A06") ->
 
 
 def levels(criterion_ids: list[int] | None = None) -> dict[int, LevelInput]:
-    return {n: LevelInput(text=f"Situation {n}", criterion_ids=criterion_ids or []) for n in range(1, 6)}
+    return {
+        n: LevelInput(text=f"Situation {n}", criterion_ids=criterion_ids or []) for n in range(1, 6)
+    }
 
 
 def make_indicator(territory: Territory, title: str = "Work", **kwargs: Any) -> Indicator:
@@ -156,7 +161,8 @@ def test_rated_indicator_changes_into_a_new_version(tree: dict[str, Territory]) 
         user=None,
         is_shared=False,
     )
-    assert same.pk == indicator.pk and same.version == 1
+    assert same.pk == indicator.pk
+    assert same.version == 1
     evaluation = make_evaluation(tree["town"], [indicator])
     answer(evaluation, {indicator.pk: "3"})
     new = indicator_revise(
@@ -168,7 +174,9 @@ def test_rated_indicator_changes_into_a_new_version(tree: dict[str, Territory]) 
         user=None,
         is_shared=True,
     )
-    assert new.pk != indicator.pk and new.version == 2 and new.previous_id == indicator.pk
+    assert new.pk != indicator.pk
+    assert new.version == 2
+    assert new.previous_id == indicator.pk
     assert Indicator.objects.current().filter(territory=tree["town"]).get() == new
     indicator.refresh_from_db()
     assert indicator.title == "Work here"  # what people answered is kept
@@ -187,8 +195,11 @@ def test_rated_indicator_changes_into_a_new_version(tree: dict[str, Territory]) 
 def test_shared_indicator_is_reused_by_another_territory(tree: dict[str, Territory]) -> None:
     source = make_indicator(tree["town"], is_shared=True)
     copy = indicator_reuse(source=source, territory=tree["other_town"], user=None)
-    assert copy.derived_from == source and copy.territory == tree["other_town"]
-    assert list(copy.levels.values_list("text", flat=True)) == [f"Situation {n}" for n in range(1, 6)]
+    assert copy.derived_from == source
+    assert copy.territory == tree["other_town"]
+    assert list(copy.levels.values_list("text", flat=True)) == [
+        f"Situation {n}" for n in range(1, 6)
+    ]
     assert not copy.sorted.exists()  # the other town's criteria are its own citizens' words
     with pytest.raises(IndicatorError):
         indicator_reuse(source=source, territory=tree["town"], user=None)
@@ -209,7 +220,9 @@ def test_survey_answer_counts_once_when_replayed(survey: Any) -> None:
     token = survey_token_issue(evaluation=evaluation)
     first = answer(evaluation, {work.pk: "2", housing.pk: "4"}, token)
     again = answer(evaluation, {work.pk: "5", housing.pk: "5"}, token)
-    assert first.created and not again.created and again.response == first.response
+    assert first.created
+    assert not again.created
+    assert again.response == first.response
     assert SurveyResponse.objects.count() == 1
     assert sorted(Rating.objects.values_list("level", flat=True)) == [2, 4]
 
@@ -220,7 +233,8 @@ def test_survey_missing_answer_saves_nothing_and_says_which(survey: Any) -> None
     with pytest.raises(SurveyRejected) as rejected:
         answer(evaluation, {work.pk: "2"}, token)
     assert set(rejected.value.errors) == {f"indicator-{housing.pk}"}
-    assert not SurveyResponse.objects.exists() and not Rating.objects.exists()
+    assert not SurveyResponse.objects.exists()
+    assert not Rating.objects.exists()
     # The same token, corrected, still counts (once).
     assert answer(evaluation, {work.pk: "2", housing.pk: "0"}, token).created
     assert Rating.objects.count() == 1  # "I do not know" is not a rating
@@ -247,7 +261,11 @@ def test_survey_indicator_of_another_evaluation_is_refused(
     evaluation, work, housing = survey
     other = make_indicator(tree["town"], "Health")
     make_evaluation(tree["town"], [other], title="Other")
-    data = {f"indicator-{work.pk}": "2", f"indicator-{housing.pk}": "3", f"indicator-{other.pk}": "1"}
+    data = {
+        f"indicator-{work.pk}": "2",
+        f"indicator-{housing.pk}": "3",
+        f"indicator-{other.pk}": "1",
+    }
     with pytest.raises(SurveyRejected):
         survey_submit(
             evaluation=evaluation,
@@ -281,7 +299,9 @@ def test_closed_survey_refuses_answers(survey: Any) -> None:
         answer(evaluation, {work.pk: "2", housing.pk: "3"})
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     values=st.lists(
         st.one_of(st.sampled_from(["1", "2", "3", "4", "5", "0"]), st.text(max_size=3)),
@@ -290,7 +310,9 @@ def test_closed_survey_refuses_answers(survey: Any) -> None:
     ),
     replays=st.integers(min_value=1, max_value=3),
 )
-def test_survey_any_input_is_saved_once_or_not_at_all(survey: Any, values: list[str], replays: int) -> None:
+def test_survey_any_input_is_saved_once_or_not_at_all(
+    survey: Any, values: list[str], replays: int
+) -> None:
     evaluation, work, housing = survey
     before_responses = SurveyResponse.objects.count()
     before_ratings = Rating.objects.count()
@@ -299,7 +321,9 @@ def test_survey_any_input_is_saved_once_or_not_at_all(survey: Any, values: list[
     created = 0
     for _ in range(replays):
         try:
-            created += answer(evaluation, {work.pk: values[0], housing.pk: values[1]}, token).created
+            created += answer(
+                evaluation, {work.pk: values[0], housing.pk: values[1]}, token
+            ).created
         except SurveyRejected:
             assert not valid
     assert created == (1 if valid else 0)
@@ -333,12 +357,19 @@ def test_survey_page_round_trip_without_account(survey: Any) -> None:
     assert "Choose a situation" in missing.content.decode()
     assert f'name="indicator-{work.pk}" value="2" checked' in missing.content.decode()
     assert not SurveyResponse.objects.exists()
-    done = client.post(url, {"token": token, f"indicator-{work.pk}": "2", f"indicator-{housing.pk}": "4"})
-    assert done.status_code == 302 and done["Location"].endswith("/thanks/")
-    replay = Client().post(url, {"token": token, f"indicator-{work.pk}": "1", f"indicator-{housing.pk}": "1"})
-    assert replay.status_code == 302 and replay["Location"].endswith("?again=1")
+    done = client.post(
+        url, {"token": token, f"indicator-{work.pk}": "2", f"indicator-{housing.pk}": "4"}
+    )
+    assert done.status_code == 302
+    assert done["Location"].endswith("/thanks/")
+    replay = Client().post(
+        url, {"token": token, f"indicator-{work.pk}": "1", f"indicator-{housing.pk}": "1"}
+    )
+    assert replay.status_code == 302
+    assert replay["Location"].endswith("?again=1")
     assert client.get(url).status_code == 302  # this browser already answered
-    assert SurveyResponse.objects.count() == 1 and Rating.objects.count() == 2
+    assert SurveyResponse.objects.count() == 1
+    assert Rating.objects.count() == 2
 
 
 def test_survey_page_errors_are_translated(survey: Any) -> None:
@@ -359,11 +390,12 @@ def test_survey_page_errors_are_translated(survey: Any) -> None:
 
 
 def test_unknown_or_closed_survey(survey: Any) -> None:
-    evaluation, work, housing = survey
+    evaluation, _work, _housing = survey
     assert Client().get("/indicators/s/nope/").status_code == 404
     Evaluation.objects.filter(pk=evaluation.pk).update(survey_open=False)
     page = Client().get(f"/indicators/s/{evaluation.survey_key}/")
-    assert page.status_code == 200 and "survey is closed" in page.content.decode()
+    assert page.status_code == 200
+    assert "survey is closed" in page.content.decode()
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -375,7 +407,9 @@ def test_median_of_counts_is_the_median(values: list[int]) -> None:
     assert median_of_counts(counts) == statistics.median(values)
 
 
-def test_results_by_rater_and_profile_with_small_numbers(survey: Any, tree: dict[str, Territory]) -> None:
+def test_results_by_rater_and_profile_with_small_numbers(
+    survey: Any, tree: dict[str, Territory]
+) -> None:
     evaluation, work, housing = survey
     profiles = list(GroupProfile.objects.order_by("position")[:2])
     for n in range(6):
@@ -383,13 +417,26 @@ def test_results_by_rater_and_profile_with_small_numbers(survey: Any, tree: dict
         survey_submit(
             evaluation=evaluation,
             token=survey_token_issue(evaluation=evaluation),
-            data={f"indicator-{work.pk}": str(1 + n % 5), f"indicator-{housing.pk}": "0", "profile": profile.code},
+            data={
+                f"indicator-{work.pk}": str(1 + n % 5),
+                f"indicator-{housing.pk}": "0",
+                "profile": profile.code,
+            },
             indicator_ids=[work.pk, housing.pk],
         )
-    ratings_record(evaluation=evaluation, levels={work.pk: 4, housing.pk: 2}, rater=RaterKind.COORDINATION, user=None)
+    ratings_record(
+        evaluation=evaluation,
+        levels={work.pk: 4, housing.pk: 2},
+        rater=RaterKind.COORDINATION,
+        user=None,
+    )
     group = GroupFactory(territory=tree["neighbourhood"])
-    ratings_record(evaluation=evaluation, levels={work.pk: 3}, rater=RaterKind.GROUP, group=group, user=None)
-    ratings_record(evaluation=evaluation, levels={work.pk: 5}, rater=RaterKind.GROUP, group=group, user=None)
+    ratings_record(
+        evaluation=evaluation, levels={work.pk: 3}, rater=RaterKind.GROUP, group=group, user=None
+    )
+    ratings_record(
+        evaluation=evaluation, levels={work.pk: 5}, rater=RaterKind.GROUP, group=group, user=None
+    )
     public = evaluation_results(evaluation=evaluation, show_small=False)
     result = next(r for r in public.indicators if r.indicator == work)
     # 6 citizens (1,2,3,4,5,1), the coordination (4), the group's latest rating (5).
@@ -398,14 +445,15 @@ def test_results_by_rater_and_profile_with_small_numbers(survey: Any, tree: dict
     assert result.all.median == 3.5
     assert set(result.by_rater) == {"coordination", "group", "citizen"}
     hidden = {line.profile.code: line.hidden for line in result.by_profile if line.profile}
-    assert hidden[profiles[0].code] is False and hidden[profiles[1].code] is True
+    assert hidden[profiles[0].code] is False
+    assert hidden[profiles[1].code] is True
     private = evaluation_results(evaluation=evaluation, show_small=True)
     assert not any(line.hidden for r in private.indicators for line in r.by_profile)
     assert public.respondents == 6
 
 
 def test_group_of_another_territory_cannot_rate(survey: Any, tree: dict[str, Territory]) -> None:
-    evaluation, work, housing = survey
+    evaluation, work, _housing = survey
     with pytest.raises(IndicatorError):
         ratings_record(
             evaluation=evaluation,
@@ -422,15 +470,27 @@ def test_group_of_another_territory_cannot_rate(survey: Any, tree: dict[str, Ter
 def test_candidates_decision_review_and_comparison(survey: Any, tree: dict[str, Territory]) -> None:
     evaluation, work, housing = survey
     answer(evaluation, {work.pk: "2", housing.pk: "3"})
-    axis = axis_create(territory=tree["town"], title="Jobs", comparison_criteria="Feasible now\nEffect")
-    action = action_save(territory=tree["town"], fields={"title": "Job forum", "axis": axis}, indicators=[work], user=None)
+    axis = axis_create(
+        territory=tree["town"], title="Jobs", comparison_criteria="Feasible now\nEffect"
+    )
+    action = action_save(
+        territory=tree["town"],
+        fields={"title": "Job forum", "axis": axis},
+        indicators=[work],
+        user=None,
+    )
     candidate_scores_record(action=action, scores={"Feasible now": 3, "Effect": 2})
     with pytest.raises(Exception, match="criteria of its axis"):
         candidate_scores_record(action=action, scores={"Unknown": 1})
     action_decide(
-        action=action, decided_on=TODAY, note="Yes", commitments=[("Town hall", "public", "A room")], is_pilot=True
+        action=action,
+        decided_on=TODAY,
+        note="Yes",
+        commitments=[("Town hall", "public", "A room")],
+        is_pilot=True,
     )
-    assert action.status == ActionStatus.DECIDED and action.commitments.count() == 1
+    assert action.status == ActionStatus.DECIDED
+    assert action.commitments.count() == 1
     review = action_review_record(
         action=action,
         held_on=TODAY + datetime.timedelta(days=90),
@@ -440,7 +500,8 @@ def test_candidates_decision_review_and_comparison(survey: Any, tree: dict[str, 
         levels={work.pk: 4},
         user=None,
     )
-    assert review.evaluation is not None and review.evaluation.baseline == evaluation
+    assert review.evaluation is not None
+    assert review.evaluation.baseline == evaluation
     assert review.evaluation.kind == "ex_post"
     from spiral.indicators.selectors import evaluation_comparison
 
@@ -461,12 +522,22 @@ def test_cycle_close_archives_and_carries_over(survey: Any, tree: dict[str, Terr
     evaluation, work, housing = survey
     answer(evaluation, {work.pk: "2", housing.pk: "3"})
     town = tree["town"]
-    kept = action_save(territory=town, fields={"title": "Kept", "status": "in_progress"}, indicators=[work], user=None)
-    left = action_save(territory=town, fields={"title": "Left", "status": "in_progress"}, indicators=[], user=None)
-    archive = cycle_close(territory=town, lessons="More young people", carry_over_ids=[kept.pk], user=None)
+    kept = action_save(
+        territory=town,
+        fields={"title": "Kept", "status": "in_progress"},
+        indicators=[work],
+        user=None,
+    )
+    left = action_save(
+        territory=town, fields={"title": "Left", "status": "in_progress"}, indicators=[], user=None
+    )
+    archive = cycle_close(
+        territory=town, lessons="More young people", carry_over_ids=[kept.pk], user=None
+    )
     town.refresh_from_db()
     assert (town.cycle, town.phase) == (2, 1)
-    assert archive.cycle == 1 and archive.snapshot["evaluations"][0]["respondents"] == 1
+    assert archive.cycle == 1
+    assert archive.snapshot["evaluations"][0]["respondents"] == 1
     assert {a["title"] for a in archive.snapshot["actions"]} == {"Kept", "Left"}
     kept.refresh_from_db()
     left.refresh_from_db()
@@ -487,9 +558,14 @@ def world(tree: dict[str, Territory], user_with_role: Callable[..., User]) -> di
     ex_post = make_evaluation(town, [indicator], title="After", kind="ex_post", baseline=evaluation)
     axis = axis_create(territory=town, title="Jobs", comparison_criteria="Feasible now")
     planned = action_save(
-        territory=town, fields={"title": "Planned", "status": "decided", "axis": axis}, indicators=[indicator], user=None
+        territory=town,
+        fields={"title": "Planned", "status": "decided", "axis": axis},
+        indicators=[indicator],
+        user=None,
     )
-    candidate = action_save(territory=town, fields={"title": "Idea", "axis": axis}, indicators=[], user=None)
+    candidate = action_save(
+        territory=town, fields={"title": "Idea", "axis": axis}, indicators=[], user=None
+    )
     return {
         "town": town,
         "indicator": indicator,
@@ -511,7 +587,10 @@ READ_PAGES = [
     ("/indicators/territories/{town}/", {"coordinator", "observer", "outsider", "anonymous"}),
     ("/indicators/{indicator}/", {"coordinator", "observer", "outsider", "anonymous"}),
     ("/indicators/evaluations/{evaluation}/", {"coordinator", "observer", "outsider", "anonymous"}),
-    ("/indicators/evaluations/{ex_post}/compare/", {"coordinator", "observer", "outsider", "anonymous"}),
+    (
+        "/indicators/evaluations/{ex_post}/compare/",
+        {"coordinator", "observer", "outsider", "anonymous"},
+    ),
     ("/indicators/evaluations/{evaluation}/qr.svg", {"coordinator", "facilitator", "observer"}),
     ("/actions/territories/{town}/", {"coordinator", "observer", "outsider", "anonymous"}),
     ("/actions/{planned}/", {"coordinator", "observer", "outsider", "anonymous"}),
@@ -532,7 +611,9 @@ MANAGE_PAGES = [
 
 
 def _url(template: str, world: dict[str, Any]) -> str:
-    return template.format(**{k: getattr(v, "slug", None) or getattr(v, "pk", v) for k, v in world.items()})
+    return template.format(
+        **{k: getattr(v, "slug", None) or getattr(v, "pk", v) for k, v in world.items()}
+    )
 
 
 def _client(world: dict[str, Any], who: str) -> Client:
@@ -541,7 +622,9 @@ def _client(world: dict[str, Any], who: str) -> Client:
 
 @pytest.mark.parametrize(("template", "allowed"), READ_PAGES)
 @pytest.mark.parametrize("who", ["coordinator", "facilitator", "observer", "outsider", "anonymous"])
-def test_read_pages_permissions(world: dict[str, Any], template: str, allowed: set[str], who: str) -> None:
+def test_read_pages_permissions(
+    world: dict[str, Any], template: str, allowed: set[str], who: str
+) -> None:
     if "qr.svg" not in template and "candidate" not in template and "axes" not in template:
         allowed = allowed | {"facilitator"}
     response = _client(world, who).get(_url(template, world))
@@ -558,14 +641,19 @@ def test_manage_pages_permissions(world: dict[str, Any], template: str, who: str
     if who in ("coordinator", "facilitator"):
         assert response.status_code == 200, (template, who)
     elif who == "anonymous":
-        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
     else:
         assert response.status_code == 403, (template, who)
 
 
 def test_private_territory_hides_everything_from_the_public(world: dict[str, Any]) -> None:
     Territory.objects.filter(pk=world["town"].pk).update(is_public=False)
-    for template in ("/indicators/territories/{town}/", "/indicators/evaluations/{evaluation}/", "/actions/territories/{town}/"):
+    for template in (
+        "/indicators/territories/{town}/",
+        "/indicators/evaluations/{evaluation}/",
+        "/actions/territories/{town}/",
+    ):
         assert Client().get(_url(template, world)).status_code == 403
         assert _client(world, "outsider").get(_url(template, world)).status_code == 403
         assert _client(world, "observer").get(_url(template, world)).status_code == 200
@@ -575,8 +663,11 @@ def test_private_territory_hides_everything_from_the_public(world: dict[str, Any
 
 def test_public_action_page_lists_the_plan_not_the_candidates(world: dict[str, Any]) -> None:
     public = Client().get(_url("/actions/territories/{town}/", world)).content.decode()
-    assert "Planned" in public and "Idea" not in public
-    private = _client(world, "observer").get(_url("/actions/territories/{town}/", world)).content.decode()
+    assert "Planned" in public
+    assert "Idea" not in public
+    private = (
+        _client(world, "observer").get(_url("/actions/territories/{town}/", world)).content.decode()
+    )
     assert "Idea" in private
 
 
@@ -586,16 +677,24 @@ def test_writes_permissions(world: dict[str, Any], who: str) -> None:
     planned, evaluation = world["planned"], world["evaluation"]
     posts = [
         (f"/actions/{planned.pk}/notes/", {"written_on": "2026-11-02", "text": "Started"}),
-        (f"/actions/{planned.pk}/commitments/", {"actor": "School", "sector": "public", "commitment": "Rooms"}),
+        (
+            f"/actions/{planned.pk}/commitments/",
+            {"actor": "School", "sector": "public", "commitment": "Rooms"},
+        ),
         (f"/indicators/evaluations/{evaluation.pk}/survey/", {"open": "0"}),
-        (f"/indicators/evaluations/{evaluation.pk}/rate/", {"rater": "coordination", f"indicator-{world['indicator'].pk}": "4"}),
+        (
+            f"/indicators/evaluations/{evaluation.pk}/rate/",
+            {"rater": "coordination", f"indicator-{world['indicator'].pk}": "4"},
+        ),
     ]
     for url, data in posts:
         response = client.post(url, data)
         if who in ("coordinator", "facilitator"):
-            assert response.status_code == 302 and "/accounts/login/" not in response["Location"], url
+            assert response.status_code == 302, url
+            assert "/accounts/login/" not in response["Location"], url
         elif who == "anonymous":
-            assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+            assert response.status_code == 302
+            assert "/accounts/login/" in response["Location"]
         else:
             assert response.status_code == 403, (url, who)
     allowed = who in ("coordinator", "facilitator")
@@ -623,7 +722,11 @@ def test_builder_creates_an_indicator_through_the_page(world: dict[str, Any]) ->
     client = _client(world, "coordinator")
     url = f"/indicators/territories/{town.slug}/new/?components={component.pk}"
     assert "Un emploi stable" in client.get(url).content.decode()
-    data: dict[str, Any] = {"title": "Emploi", "question": "Trouvez-vous ?", f"category-{criteria[0].pk}": "attainment"}
+    data: dict[str, Any] = {
+        "title": "Emploi",
+        "question": "Trouvez-vous ?",
+        f"category-{criteria[0].pk}": "attainment",
+    }
     data |= {f"level-{n}": f"Niveau {n}" for n in range(1, 6)}
     data["level-2-criteria"] = [str(criteria[0].pk)]
     response = client.post(url, data)
@@ -634,13 +737,17 @@ def test_builder_creates_an_indicator_through_the_page(world: dict[str, Any]) ->
     assert client.post(url, data).status_code == 400
 
 
-def test_document_upload_and_download_follow_permissions(world: dict[str, Any], tmp_path: Any, settings: Any) -> None:
+def test_document_upload_and_download_follow_permissions(
+    world: dict[str, Any], tmp_path: Any, settings: Any
+) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     settings.MEDIA_ROOT = tmp_path
     planned = world["planned"]
     upload = SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\n", content_type="image/png")
-    response = _client(world, "coordinator").post(f"/actions/{planned.pk}/documents/", {"file": upload, "caption": "Forum"})
+    response = _client(world, "coordinator").post(
+        f"/actions/{planned.pk}/documents/", {"file": upload, "caption": "Forum"}
+    )
     assert response.status_code == 302
     document = planned.documents.get()
     assert Client().get(f"/actions/documents/{document.pk}/").status_code == 200
@@ -668,8 +775,31 @@ def test_api_public_and_private(world: dict[str, Any]) -> None:
     assert [a["title"] for a in actions] == ["Planned"]
     Territory.objects.filter(pk=town.pk).update(is_public=False)
     assert Client().get(f"/api/v1/indicators/territories/{town.pk}/indicators").status_code == 404
-    assert Client().get(f"/api/v1/indicators/evaluations/{evaluation.pk}/results").status_code == 404
+    assert (
+        Client().get(f"/api/v1/indicators/evaluations/{evaluation.pk}/results").status_code == 404
+    )
     observer = _client(world, "observer")
-    assert observer.get(f"/api/v1/indicators/evaluations/{evaluation.pk}/results").status_code == 200
+    assert (
+        observer.get(f"/api/v1/indicators/evaluations/{evaluation.pk}/results").status_code == 200
+    )
     private_actions = observer.get(f"/api/v1/indicators/territories/{town.pk}/actions").json()
     assert {a["title"] for a in private_actions} == {"Planned", "Idea"}
+
+
+def test_dashboard_shows_what_exists_and_what_is_missing(world: dict[str, Any]) -> None:
+    town = world["town"]
+    page = (
+        _client(world, "coordinator").get(f"/territories/{town.slug}/dashboard/").content.decode()
+    )
+    assert "1 progress indicator" in page
+    assert "1 ex-ante co-evaluation" in page
+    assert "1 self-survey answer" in page
+    assert "No pilot action chosen" in page
+    assert f"/indicators/territories/{town.slug}/" in page
+    assert f"/actions/territories/{town.slug}/close-cycle/" in page
+    observer_page = (
+        _client(world, "observer").get(f"/territories/{town.slug}/dashboard/").content.decode()
+    )
+    assert "1 progress indicator" in observer_page
+    assert "close-cycle" not in observer_page  # observers see the map, not the doors
+    assert _client(world, "outsider").get(f"/territories/{town.slug}/dashboard/").status_code == 403

@@ -46,7 +46,10 @@ def test_from_criteria_to_action(live_server: Any, new_context: Any) -> None:
     question = meeting.question_set.questions.order_by("position").first()
     assert question is not None
     outcomes = criteria_add(
-        meeting=meeting, question=question, inputs=[CriterionInput(text=t) for t in TEXTS], user=None
+        meeting=meeting,
+        question=question,
+        inputs=[CriterionInput(text=t) for t in TEXTS],
+        user=None,
     )
     for outcome in outcomes:
         assert outcome.criterion is not None
@@ -66,7 +69,13 @@ def test_from_criteria_to_action(live_server: Any, new_context: Any) -> None:
     selects = coordinator.locator("select[name^=category-]")
     for index, category in enumerate(["possibility", "attainment", "quality"]):
         selects.nth(index).select_option(category)
-    wording = ["Aucun emploi", "Des emplois loin", "Un emploi précaire", "Un emploi stable", "Un emploi choisi"]
+    wording = [
+        "Aucun emploi",
+        "Des emplois loin",
+        "Un emploi précaire",
+        "Un emploi stable",
+        "Un emploi choisi",
+    ]
     for level, text in enumerate(wording, start=1):
         coordinator.fill(f"#level-{level}", text)
     coordinator.locator("fieldset.scale-level").nth(3).locator("summary").click()

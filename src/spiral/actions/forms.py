@@ -31,8 +31,16 @@ class ActionForm(forms.ModelForm):
 
     class Meta:
         model = Action
-        fields = ["title", "axis", "objectives", "description", "status", "is_pilot",
-                  "starts_on", "ends_on"]
+        fields = [
+            "title",
+            "axis",
+            "objectives",
+            "description",
+            "status",
+            "is_pilot",
+            "starts_on",
+            "ends_on",
+        ]
         widgets = {
             "objectives": forms.Textarea(attrs={"rows": 3}),
             "description": forms.Textarea(attrs={"rows": 3}),
@@ -52,7 +60,9 @@ class ActionForm(forms.ModelForm):
 
 class DecisionForm(forms.Form):
     decided_on = forms.DateField(label=_("Decided on"), widget=DATE)
-    note = forms.CharField(label=_("Decision"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(
+        label=_("Decision"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     is_pilot = forms.BooleanField(label=_("Demonstrative (pilot) action"), required=False)
     actor = forms.CharField(label=_("Actor who commits"), max_length=200, required=False)
     sector = forms.ChoiceField(label=_("Sector"), choices=Sector.choices, required=False)

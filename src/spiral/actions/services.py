@@ -241,9 +241,7 @@ def _snapshot(territory: Territory) -> dict[str, Any]:
         "cycle": territory.cycle,
         "phase": territory.phase,
         "indicators": list(
-            Indicator.objects.of_territory(territory.pk)
-            .current()
-            .values("id", "title", "version")
+            Indicator.objects.of_territory(territory.pk).current().values("id", "title", "version")
         ),
         "evaluations": evaluations,
         "actions": actions,

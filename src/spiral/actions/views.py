@@ -4,6 +4,7 @@ closing of a cycle. The territory's action page is public for public territories
 from __future__ import annotations
 
 import mimetypes
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -144,7 +145,7 @@ def axis_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def _action_form(
     request: AuthenticatedRequest, territory: Territory, action: Action | None
 ) -> HttpResponse:
-    initial = {}
+    initial: dict[str, Any] = {}
     if action is None:
         wanted = [int(v) for v in request.GET.getlist("indicator") if v.isdigit()]
         initial["indicators"] = Indicator.objects.filter(pk__in=wanted, territory=territory)
@@ -167,7 +168,9 @@ def _action_form(
             messages.success(request, _("The action was saved."))
             return redirect(saved)
     heading = _("New action") if action is None else _("Change the action")
-    return render(request, "actions/form.html", {**_base(territory), "form": form, "heading": heading})
+    return render(
+        request, "actions/form.html", {**_base(territory), "form": form, "heading": heading}
+    )
 
 
 @login_required
@@ -348,5 +351,9 @@ def cycle_archive(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "actions/cycle_archive.html",
-        {**_base(archive.territory), "archive": archive, "cycle_label": CYCLE_LABELS.get(archive.cycle, "")},
+        {
+            **_base(archive.territory),
+            "archive": archive,
+            "cycle_label": CYCLE_LABELS.get(archive.cycle, ""),
+        },
     )

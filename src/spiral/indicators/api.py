@@ -142,7 +142,7 @@ def indicator_list(request: HttpRequest, territory_id: int) -> Any:
 @router.get(
     "/evaluations/{evaluation_id}/results",
     response={200: EvaluationOut, **ERRORS_WITH_404},
-    summary="Results of a co-evaluation: distribution over the 5 levels, median, by rater, by profile",
+    summary="Results of a co-evaluation: levels 1-5, median, by rater and by profile",
 )
 def evaluation_result(request: HttpRequest, evaluation_id: int) -> Any:
     evaluation = Evaluation.objects.select_related("territory").filter(pk=evaluation_id).first()

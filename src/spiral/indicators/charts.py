@@ -38,7 +38,9 @@ def distribution_bars(results: EvaluationResults) -> SafeString:
     )
 
 
-def median_radar(results: EvaluationResults, *, before: EvaluationResults | None = None) -> SafeString:
+def median_radar(
+    results: EvaluationResults, *, before: EvaluationResults | None = None
+) -> SafeString:
     """The median level of each indicator (1 to 5); with ``before``, both evaluations."""
     series = []
     if before is not None:

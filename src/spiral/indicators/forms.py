@@ -43,7 +43,9 @@ def scale_from_post(
     levels = {
         n: LevelInput(
             text=data.get(f"level-{n}", ""),
-            criterion_ids=[pk for pk in _ints(data.getlist(f"level-{n}-criteria")) if pk in allowed],
+            criterion_ids=[
+                pk for pk in _ints(data.getlist(f"level-{n}-criteria")) if pk in allowed
+            ],
         )
         for n in LEVELS
     }
@@ -53,9 +55,7 @@ def scale_from_post(
 def scale_initial(indicator: Indicator) -> tuple[dict[int, str], dict[int, LevelInput]]:
     sorted_criteria = {row.criterion_id: row.category for row in indicator.sorted.all()}
     levels = {
-        level.level: LevelInput(
-            text=level.text, criterion_ids=[c.pk for c in level.criteria.all()]
-        )
+        level.level: LevelInput(text=level.text, criterion_ids=[c.pk for c in level.criteria.all()])
         for level in indicator.levels.all()
     }
     return sorted_criteria, levels
@@ -66,7 +66,9 @@ class EvaluationForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=EvaluationKind.choices)
     held_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     indicators = forms.ModelMultipleChoiceField(
-        label=_("Indicators"), queryset=Indicator.objects.none(), widget=forms.CheckboxSelectMultiple
+        label=_("Indicators"),
+        queryset=Indicator.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
     )
     baseline = forms.ModelChoiceField(
         label=_("Compare with"),
@@ -83,9 +85,7 @@ class EvaluationForm(forms.Form):
 
     def __init__(self, *args: Any, territory: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["indicators"].queryset = Indicator.objects.of_territory(
-            territory.pk
-        ).current()  # type: ignore[attr-defined]
+        self.fields["indicators"].queryset = Indicator.objects.of_territory(territory.pk).current()  # type: ignore[attr-defined]
         self.fields["baseline"].queryset = Evaluation.objects.of_territory(  # type: ignore[attr-defined]
             territory.pk
         )
@@ -99,7 +99,7 @@ class RatingForm(forms.Form):
     def __init__(self, *args: Any, groups: Sequence[HomogeneousGroup], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.groups = {str(g.pk): g for g in groups}
-        self.fields["rater"].choices = [
+        self.fields["rater"].choices = [  # type: ignore[attr-defined]
             ("coordination", _("The coordination group")),
             *((f"group-{g.pk}", g.name) for g in groups),
         ]

@@ -19,8 +19,8 @@ from spiral.indicators.models import (
     Evaluation,
     Indicator,
     Level,
-    Rating,
     RaterKind,
+    Rating,
     SurveyResponse,
 )
 from spiral.indicators.services import indicator_lineage_id
@@ -116,9 +116,7 @@ def evaluation_results(*, evaluation: Evaluation, show_small: bool) -> Evaluatio
     for indicator_id, profile_id, level, n in profile_rows:
         if indicator_id in by_profile:
             by_profile[indicator_id].setdefault(profile_id, Distribution()).counts[level] += n
-    profiles = GroupProfile.objects.in_bulk(
-        {pk for lines in by_profile.values() for pk in lines}
-    )
+    profiles = GroupProfile.objects.in_bulk({pk for lines in by_profile.values() for pk in lines})
     threshold = settings.SPIRAL_SMALL_NUMBERS_THRESHOLD
     results = []
     for indicator in indicators:
@@ -143,9 +141,7 @@ def evaluation_results(*, evaluation: Evaluation, show_small: bool) -> Evaluatio
             if rater in by_rater[indicator.pk]
         }
         results.append(
-            IndicatorResult(
-                indicator=indicator, all=overall, by_rater=ordered, by_profile=lines
-            )
+            IndicatorResult(indicator=indicator, all=overall, by_rater=ordered, by_profile=lines)
         )
     return EvaluationResults(
         evaluation=evaluation,
@@ -229,3 +225,161 @@ def evaluations_of_territory(*, territory: Territory) -> QuerySet[Evaluation]:
         .annotate(respondents=Count("responses", distinct=True))
         .order_by("-held_on", "-pk")
     )
+
+
+# --- the phase dashboard's map ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhaseItem:
+    label: str
+    done: bool
+    url: str = ""
+    hint: str = ""
+
+
+def phase_progress_map(
+    *, territory: Territory, can_manage: bool, can_close: bool
+) -> dict[int, list[PhaseItem]]:
+    """For phases 3 to 8 of the current cycle: what the territory has and what is missing, each
+    with the page where it is seen or made (the page to make it only for those who may)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from spiral.actions.models import (
+        Action,
+        ActionReview,
+        ActionStatus,
+        Commitment,
+        CycleArchive,
+        ProgressNote,
+        StrategicAxis,
+    )
+
+    slug = territory.slug
+    cycle = territory.cycle
+    indicators_url = reverse("indicators:territory", kwargs={"slug": slug})
+    actions_url = reverse("actions:territory", kwargs={"slug": slug})
+    indicators = Indicator.objects.of_territory(territory.pk).current().count()
+    evaluations = Evaluation.objects.of_territory(territory.pk).filter(cycle=cycle)
+    ex_ante = evaluations.filter(kind="ex_ante").count()
+    ex_post = evaluations.filter(kind="ex_post").count()
+    answers = SurveyResponse.objects.filter(evaluation__in=evaluations).count()
+    actions = Action.objects.of_territory(territory.pk).filter(cycle=cycle)
+    status_counts = dict(actions.values_list("status").annotate(n=Count("pk")).order_by())
+    decided = sum(
+        status_counts.get(s, 0)
+        for s in (ActionStatus.DECIDED, ActionStatus.IN_PROGRESS, ActionStatus.DONE)
+    )
+    running = status_counts.get(ActionStatus.IN_PROGRESS, 0) + status_counts.get(
+        ActionStatus.DONE, 0
+    )
+    candidates = status_counts.get(ActionStatus.CANDIDATE, 0)
+    axes = StrategicAxis.objects.filter(territory=territory, cycle=cycle).count()
+    commitments = Commitment.objects.filter(action__in=actions).count()
+    pilots = actions.filter(is_pilot=True).exclude(status=ActionStatus.CANDIDATE).count()
+    notes = ProgressNote.objects.filter(action__in=actions).count()
+    reviews = ActionReview.objects.filter(action__in=actions)
+    lessons = reviews.exclude(lessons="").count()
+    archives = CycleArchive.objects.filter(territory=territory).count()
+
+    def make(url_name: str, **kwargs: Any) -> str:
+        return reverse(url_name, kwargs=kwargs or {"slug": slug}) if can_manage else ""
+
+    return {
+        3: [
+            PhaseItem(
+                ngettext("%(n)s progress indicator", "%(n)s progress indicators", indicators)
+                % {"n": indicators}
+                if indicators
+                else _("No progress indicator yet"),
+                bool(indicators),
+                indicators_url if indicators else make("indicators:indicator_new"),
+            ),
+            PhaseItem(
+                ngettext("%(n)s ex-ante co-evaluation", "%(n)s ex-ante co-evaluations", ex_ante)
+                % {"n": ex_ante}
+                if ex_ante
+                else _("No ex-ante co-evaluation yet"),
+                bool(ex_ante),
+                indicators_url if ex_ante else make("indicators:evaluation_new"),
+                ngettext("%(n)s self-survey answer", "%(n)s self-survey answers", answers)
+                % {"n": answers},
+            ),
+        ],
+        4: [
+            PhaseItem(
+                ngettext("%(n)s strategic axis", "%(n)s strategic axes", axes) % {"n": axes}
+                if axes
+                else _("No strategic axis yet"),
+                bool(axes),
+                actions_url if axes else make("actions:axis_new"),
+            ),
+            PhaseItem(
+                ngettext("%(n)s candidate action", "%(n)s candidate actions", candidates)
+                % {"n": candidates}
+                if candidates
+                else _("No candidate action to compare"),
+                bool(candidates) or bool(decided),
+                actions_url,
+            ),
+        ],
+        5: [
+            PhaseItem(
+                ngettext("%(n)s action decided", "%(n)s actions decided", decided) % {"n": decided}
+                if decided
+                else _("No action decided yet"),
+                bool(decided),
+                actions_url,
+                ngettext("%(n)s commitment", "%(n)s commitments", commitments) % {"n": commitments},
+            ),
+            PhaseItem(
+                ngettext("%(n)s pilot action", "%(n)s pilot actions", pilots) % {"n": pilots}
+                if pilots
+                else _("No pilot action chosen"),
+                bool(pilots),
+                actions_url,
+            ),
+        ],
+        6: [
+            PhaseItem(
+                ngettext(
+                    "%(n)s action carried out or under way",
+                    "%(n)s actions carried out or under way",
+                    running,
+                )
+                % {"n": running}
+                if running
+                else _("No action under way"),
+                bool(running),
+                actions_url,
+                ngettext("%(n)s progress note", "%(n)s progress notes", notes) % {"n": notes},
+            ),
+        ],
+        7: [
+            PhaseItem(
+                ngettext("%(n)s ex-post co-evaluation", "%(n)s ex-post co-evaluations", ex_post)
+                % {"n": ex_post}
+                if ex_post
+                else _("No ex-post co-evaluation yet"),
+                bool(ex_post),
+                indicators_url if ex_post else actions_url,
+            ),
+            PhaseItem(
+                _("Lessons recorded") if lessons else _("No lessons recorded yet"),
+                bool(lessons),
+                actions_url,
+            ),
+        ],
+        8: [
+            PhaseItem(
+                ngettext("%(n)s cycle closed", "%(n)s cycles closed", archives) % {"n": archives}
+                if archives
+                else _("The cycle is not closed yet"),
+                bool(archives),
+                reverse("actions:cycle_close", kwargs={"slug": slug}) if can_close else "",
+                _("Closing archives this cycle and opens the next one."),
+            ),
+        ],
+    }

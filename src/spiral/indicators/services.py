@@ -21,8 +21,8 @@ from spiral.indicators.models import (
     Evaluation,
     Indicator,
     IndicatorCriterion,
-    Rating,
     RaterKind,
+    Rating,
     ScaleLevel,
     SurveyResponse,
 )
@@ -243,9 +243,10 @@ def ratings_record(
         raise ValueError("citizens answer through survey_submit")
     if rater == RaterKind.GROUP and (group is None or group.territory_id is None):
         raise IndicatorError(_("Choose the group whose rating this is."))
-    if group is not None and not group.territory.ancestor_links.filter(
-        ancestor_id=evaluation.territory_id
-    ).exists():
+    if (
+        group is not None
+        and not group.territory.ancestor_links.filter(ancestor_id=evaluation.territory_id).exists()
+    ):
         raise IndicatorError(_("This group does not belong to the evaluated territory."))
     allowed = set(evaluation.indicators.values_list("pk", flat=True))
     if not set(levels) <= allowed:

@@ -7,9 +7,7 @@ app_name = "indicators"
 urlpatterns = [
     path("territories/<slug:slug>/", views.territory_indicators, name="territory"),
     path("territories/<slug:slug>/new/", views.indicator_new, name="indicator_new"),
-    path(
-        "territories/<slug:slug>/evaluations/new/", views.evaluation_new, name="evaluation_new"
-    ),
+    path("territories/<slug:slug>/evaluations/new/", views.evaluation_new, name="evaluation_new"),
     path("shared/", views.indicator_library, name="library"),
     path("<int:pk>/", views.indicator_detail, name="indicator"),
     path("<int:pk>/edit/", views.indicator_edit, name="indicator_edit"),

@@ -205,9 +205,7 @@ def _builder(
         "head": head,
         "error": error,
     }
-    return render(
-        request, "indicators/builder.html", context, status=400 if error else 200
-    )
+    return render(request, "indicators/builder.html", context, status=400 if error else 200)
 
 
 @login_required
@@ -293,7 +291,7 @@ def evaluation_new(request: AuthenticatedRequest, slug: str) -> HttpResponse:
             evaluation = evaluation_create(
                 territory=territory,
                 user=request.user,
-                **{k: v for k, v in form.cleaned_data.items()},
+                **dict(form.cleaned_data.items()),
             )
         except IndicatorError as exc:
             form.add_error(None, exc.message)
@@ -370,9 +368,9 @@ def evaluation_rate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     manage = can_manage_progress(request.user, territory)
     groups = [
         g
-        for g in HomogeneousGroup.objects.in_subtree(territory.pk).active().select_related(
-            "territory", "profile"
-        )
+        for g in HomogeneousGroup.objects.in_subtree(territory.pk)
+        .active()
+        .select_related("territory", "profile")
         if manage or can_rate_for_group(request.user, g)
     ]
     require(manage or bool(groups))
@@ -395,9 +393,7 @@ def evaluation_rate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                     rater=RaterKind.GROUP if group else RaterKind.COORDINATION,
                     group=group,
                     user=request.user,
-                    notes={
-                        i.pk: request.POST.get(f"note-{i.pk}", "").strip() for i in indicators
-                    },
+                    notes={i.pk: request.POST.get(f"note-{i.pk}", "").strip() for i in indicators},
                 )
             except IndicatorError as exc:
                 error = exc.message
@@ -483,7 +479,7 @@ def survey(request: SpiralRequest, key: str) -> HttpResponse:
     cookie = SURVEY_COOKIE.format(pk=evaluation.pk)
     if request.method == "POST":
         token = request.POST.get("token", "")
-        indicator_ids = [i.pk for i in evaluation_indicators(evaluation)]
+        indicator_ids = list(evaluation.indicators.values_list("pk", flat=True))
         try:
             outcome = survey_submit(
                 evaluation=evaluation, token=token, data=request.POST, indicator_ids=indicator_ids
