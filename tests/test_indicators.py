@@ -803,3 +803,21 @@ def test_dashboard_shows_what_exists_and_what_is_missing(world: dict[str, Any]) 
     assert "1 progress indicator" in observer_page
     assert "close-cycle" not in observer_page  # observers see the map, not the doors
     assert _client(world, "outsider").get(f"/territories/{town.slug}/dashboard/").status_code == 403
+
+
+def test_survey_same_token_racing_counts_once(survey: Any) -> None:
+    """Two copies of one answer arriving together: the second misses the first in its check,
+    hits the unique constraint on insert, and reports the saved answer instead."""
+    from unittest import mock
+
+    from django.db.models import QuerySet
+
+    evaluation, work, housing = survey
+    token = survey_token_issue(evaluation=evaluation)
+    first = answer(evaluation, {work.pk: "2", housing.pk: "4"}, token)
+    with mock.patch.object(QuerySet, "first", return_value=None):
+        racing = answer(evaluation, {work.pk: "5", housing.pk: "5"}, token)
+    assert not racing.created
+    assert racing.response == first.response
+    assert SurveyResponse.objects.count() == 1
+    assert sorted(Rating.objects.values_list("level", flat=True)) == [2, 4]
