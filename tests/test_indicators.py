@@ -771,6 +771,11 @@ def test_api_public_and_private(world: dict[str, Any]) -> None:
     assert results["respondents"] == 1
     assert results["indicators"][0]["counts"] == [0, 0, 1, 0, 0]
     assert results["indicators"][0]["median"] == 3
+    evaluations = Client().get(f"/api/v1/indicators/territories/{town.pk}/evaluations").json()
+    assert [(e["title"], e["baseline_id"]) for e in evaluations] == [
+        ("After", evaluation.pk),
+        ("Situation 2026", None),
+    ]
     actions = Client().get(f"/api/v1/indicators/territories/{town.pk}/actions").json()
     assert [a["title"] for a in actions] == ["Planned"]
     Territory.objects.filter(pk=town.pk).update(is_public=False)
@@ -821,3 +826,16 @@ def test_survey_same_token_racing_counts_once(survey: Any) -> None:
     assert racing.response == first.response
     assert SurveyResponse.objects.count() == 1
     assert sorted(Rating.objects.values_list("level", flat=True)) == [2, 4]
+
+
+def test_api_private_territory_with_a_token(world: dict[str, Any]) -> None:
+    from spiral.accounts.models import ApiToken
+
+    town, evaluation = world["town"], world["evaluation"]
+    Territory.objects.filter(pk=town.pk).update(is_public=False)
+    _token, key = ApiToken.objects.issue(user=world["observer"], name="bench")
+    url = f"/api/v1/indicators/evaluations/{evaluation.pk}/results"
+    assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+    _token, other = ApiToken.objects.issue(user=world["outsider"], name="elsewhere")
+    assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {other}").status_code == 404
+    assert Client().get(url, HTTP_AUTHORIZATION="Bearer spiral_nope_nope").status_code == 401

@@ -70,6 +70,17 @@ class EvaluationOut(Schema):
     indicators: list[IndicatorResultOut]
 
 
+class EvaluationSummaryOut(Schema):
+    id: int
+    title: str
+    kind: str
+    cycle: int
+    held_on: date
+    baseline_id: int | None
+    survey_open: bool
+    indicator_ids: list[int]
+
+
 class CommitmentOut(Schema):
     actor: str
     sector: str
@@ -136,6 +147,29 @@ def indicator_list(request: HttpRequest, territory_id: int) -> Any:
             ],
         }
         for i in indicators
+    ]
+
+
+@router.get(
+    "/territories/{territory_id}/evaluations",
+    response={200: list[EvaluationSummaryOut], **ERRORS_WITH_404},
+    summary="A territory's co-evaluations (ex-ante and ex-post), newest first",
+)
+def evaluation_list(request: HttpRequest, territory_id: int) -> Any:
+    territory = _territory(request, territory_id)
+    evaluations = Evaluation.objects.of_territory(territory.pk).prefetch_related("indicators")
+    return [
+        {
+            "id": e.pk,
+            "title": e.title,
+            "kind": e.kind,
+            "cycle": e.cycle,
+            "held_on": e.held_on,
+            "baseline_id": e.baseline_id,
+            "survey_open": e.survey_open,
+            "indicator_ids": sorted(i.pk for i in e.indicators.all()),
+        }
+        for e in evaluations.order_by("-held_on", "-pk")
     ]
 
 

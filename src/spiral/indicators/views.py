@@ -6,9 +6,10 @@ import io
 from typing import Any
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from spiral.consultations.models import GroupProfile, HomogeneousGroup
+from spiral.consultations.models import Criterion, GroupProfile, HomogeneousGroup
 from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.permissions import require
 from spiral.grid.models import Component
@@ -73,7 +74,7 @@ def _territory(request: SpiralRequest, slug: str) -> Territory:
 
 def _indicator(request: SpiralRequest, pk: int) -> Indicator:
     indicator = get_object_or_404(Indicator.objects.select_related("territory"), pk=pk)
-    require(can_view_progress(request.user, indicator.territory) or indicator.is_shared)
+    require(can_view_progress(request.user, indicator.territory))
     return indicator
 
 
@@ -124,8 +125,6 @@ def _builder(
     if indicator is not None:
         extra = {row.criterion_id for row in indicator.sorted.all()} - {c.pk for c in criteria}
         if extra:
-            from spiral.consultations.models import Criterion
-
             criteria += list(Criterion.objects.filter(pk__in=extra))
     criterion_ids = [c.pk for c in criteria]
     head = IndicatorHeadForm(
@@ -329,7 +328,7 @@ def evaluation_detail(request: SpiralRequest, pk: int) -> HttpResponse:
         "details": details,
         "survey_url": _survey_url(request, evaluation) if details else "",
         "raters": dict(RaterKind.choices),
-        "threshold": __import__("django.conf").conf.settings.SPIRAL_SMALL_NUMBERS_THRESHOLD,
+        "threshold": settings.SPIRAL_SMALL_NUMBERS_THRESHOLD,
     }
     return render(request, "indicators/evaluation.html", context)
 
@@ -518,7 +517,3 @@ def survey_thanks(request: SpiralRequest, key: str) -> HttpResponse:
         "results_public": evaluation.territory.is_public,
     }
     return render(request, "indicators/survey_thanks.html", context)
-
-
-def bad_request(message: str) -> HttpResponseBadRequest:
-    return HttpResponseBadRequest(message)
