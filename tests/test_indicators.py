@@ -597,6 +597,14 @@ READ_PAGES = [
     ("/actions/{candidate}/", {"coordinator", "facilitator", "observer"}),
     ("/actions/axes/{axis}/", {"coordinator", "facilitator", "observer"}),
     ("/indicators/shared/", {"coordinator", "observer", "outsider", "anonymous"}),
+    (
+        "/indicators/evaluations/{evaluation}/results.csv",
+        {"coordinator", "observer", "outsider", "anonymous"},
+    ),
+    (
+        "/indicators/evaluations/{evaluation}/results.xlsx",
+        {"coordinator", "observer", "outsider", "anonymous"},
+    ),
 ]
 MANAGE_PAGES = [
     "/indicators/territories/{town}/new/",
@@ -839,3 +847,28 @@ def test_api_private_territory_with_a_token(world: dict[str, Any]) -> None:
     _token, other = ApiToken.objects.issue(user=world["outsider"], name="elsewhere")
     assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {other}").status_code == 404
     assert Client().get(url, HTTP_AUTHORIZATION="Bearer spiral_nope_nope").status_code == 401
+
+
+def test_results_export_follows_the_small_numbers_rule(survey: Any) -> None:
+    import csv as csv_module
+    import io
+
+    evaluation, work, housing = survey
+    profile = GroupProfile.objects.order_by("position").first()
+    assert profile is not None
+    survey_submit(
+        evaluation=evaluation,
+        token=survey_token_issue(evaluation=evaluation),
+        data={f"indicator-{work.pk}": "2", f"indicator-{housing.pk}": "4", "profile": profile.code},
+        indicator_ids=[work.pk, housing.pk],
+    )
+    url = f"/indicators/evaluations/{evaluation.pk}/results.csv"
+    rows = list(csv_module.DictReader(io.StringIO(Client().get(url).content.decode())))
+    work_rows = [r for r in rows if r["indicator_id"] == str(work.pk)]
+    assert [(r["rated_by"], r["profile"], r["level_2"], r["total"]) for r in work_rows] == [
+        ("all", "", "1", "1"),
+        ("citizen", "", "1", "1"),
+    ]  # the single answer of one profile is not shown publicly
+    assert Client().get(f"/indicators/evaluations/{evaluation.pk}/results.pdf").status_code == 404
+    xlsx = Client().get(f"/indicators/evaluations/{evaluation.pk}/results.xlsx")
+    assert xlsx.content[:2] == b"PK"

@@ -14,6 +14,11 @@ urlpatterns = [
     path("<int:pk>/reuse/", views.indicator_reuse_view, name="indicator_reuse"),
     path("evaluations/<int:pk>/", views.evaluation_detail, name="evaluation"),
     path("evaluations/<int:pk>/compare/", views.evaluation_compare, name="compare"),
+    path(
+        "evaluations/<int:pk>/results.<str:fmt>",
+        views.evaluation_export,
+        name="export",
+    ),
     path("evaluations/<int:pk>/rate/", views.evaluation_rate, name="rate"),
     path("evaluations/<int:pk>/survey/", views.evaluation_survey_toggle, name="survey_toggle"),
     path("evaluations/<int:pk>/qr.svg", views.evaluation_qr, name="qr"),

@@ -22,6 +22,7 @@ from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.permissions import require
 from spiral.grid.models import Component
 from spiral.indicators import charts
+from spiral.indicators.exports import results_csv, results_xlsx
 from spiral.indicators.forms import (
     EvaluationForm,
     IndicatorHeadForm,
@@ -331,6 +332,26 @@ def evaluation_detail(request: SpiralRequest, pk: int) -> HttpResponse:
         "threshold": settings.SPIRAL_SMALL_NUMBERS_THRESHOLD,
     }
     return render(request, "indicators/evaluation.html", context)
+
+
+def evaluation_export(request: SpiralRequest, pk: int, fmt: str) -> HttpResponse:
+    """The results as CSV or XLSX, with the same small-numbers rule as the page."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404("unknown format")
+    evaluation = _evaluation(request, pk)
+    details = can_view_progress_details(request.user, evaluation.territory)
+    results = evaluation_results(evaluation=evaluation, show_small=details)
+    name = f"co-evaluation-{evaluation.pk}"
+    if fmt == "csv":
+        response = HttpResponse(results_csv(results), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    response = HttpResponse(
+        results_xlsx(results),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
 
 
 def evaluation_compare(request: SpiralRequest, pk: int) -> HttpResponse:
