@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -278,7 +279,7 @@ def document_add_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.success(request, _("The document was added."))
     except ActionError as exc:
         messages.error(request, exc.message)
-    except Exception:  # full_clean's ValidationError: a file type that is not accepted
+    except ValidationError:  # a file type that is not accepted
         messages.error(request, _("This kind of file is not accepted (PDF, images, documents)."))
     return redirect(action)
 

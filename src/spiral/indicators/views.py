@@ -65,6 +65,20 @@ from spiral.territories.models import Territory
 from spiral.territories.selectors import territory_ancestors
 
 SURVEY_COOKIE = "spiral_survey_{pk}"
+TOKEN_COOKIE_AGE = 60 * 60 * 24 * 90
+DONE_COOKIE_AGE = 60 * 60 * 24 * 365
+
+
+def _set_survey_cookie(response: HttpResponse, name: str, value: str, max_age: int) -> None:
+    """The browser's own token (or "done"); scripts never need it."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        samesite="Lax",
+        httponly=True,
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
 
 
 def _territory(request: SpiralRequest, slug: str) -> Territory:
@@ -513,10 +527,10 @@ def survey(request: SpiralRequest, key: str) -> HttpResponse:
             keep = token if "" not in rejected.errors else survey_token_issue(evaluation=evaluation)
             context = _survey_context(evaluation, keep, request.POST, rejected.errors)
             response = render(request, "indicators/survey.html", context, status=400)
-            response.set_cookie(cookie, keep, max_age=60 * 60 * 24 * 90, samesite="Lax")
+            _set_survey_cookie(response, cookie, keep, TOKEN_COOKIE_AGE)
             return response
         response = redirect("indicators:survey_thanks", key=key)
-        response.set_cookie(cookie, "done", max_age=60 * 60 * 24 * 365, samesite="Lax")
+        _set_survey_cookie(response, cookie, "done", DONE_COOKIE_AGE)
         if not outcome.created:
             response["Location"] += "?again=1"
         return response
@@ -526,7 +540,7 @@ def survey(request: SpiralRequest, key: str) -> HttpResponse:
         return redirect(reverse("indicators:survey_thanks", kwargs={"key": key}) + "?again=1")
     token = request.COOKIES.get(cookie) or survey_token_issue(evaluation=evaluation)
     response = render(request, "indicators/survey.html", _survey_context(evaluation, token))
-    response.set_cookie(cookie, token, max_age=60 * 60 * 24 * 90, samesite="Lax")
+    _set_survey_cookie(response, cookie, token, TOKEN_COOKIE_AGE)
     return response
 
 
