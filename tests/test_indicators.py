@@ -872,3 +872,20 @@ def test_results_export_follows_the_small_numbers_rule(survey: Any) -> None:
     assert Client().get(f"/indicators/evaluations/{evaluation.pk}/results.pdf").status_code == 404
     xlsx = Client().get(f"/indicators/evaluations/{evaluation.pk}/results.xlsx")
     assert xlsx.content[:2] == b"PK"
+
+
+def test_rating_page_records_a_group_rating_and_keeps_choices_on_error(
+    world: dict[str, Any], tree: dict[str, Territory]
+) -> None:
+    evaluation, indicator = world["evaluation"], world["indicator"]
+    group = GroupFactory(territory=tree["neighbourhood"], name="Elderly people")
+    client = _client(world, "facilitator")
+    url = f"/indicators/evaluations/{evaluation.pk}/rate/"
+    assert "Elderly people" in client.get(url).content.decode()
+    empty = client.post(url, {"rater": f"group-{group.pk}", f"note-{indicator.pk}": "Kept"})
+    assert empty.status_code == 400
+    assert "Kept" in empty.content.decode()
+    saved = client.post(url, {"rater": f"group-{group.pk}", f"indicator-{indicator.pk}": "2"})
+    assert saved.status_code == 302
+    rating = Rating.objects.get(rater="group")
+    assert (rating.group, rating.level, rating.profile) == (group, 2, group.profile)

@@ -412,6 +412,8 @@ def evaluation_rate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not manage:
         form.fields["rater"].choices = form.fields["rater"].choices[1:]  # type: ignore[attr-defined]
     indicators = evaluation_indicators(evaluation)
+    # What was chosen stays on screen when the form comes back with an error.
+    chosen = {i.pk: request.POST.get(f"indicator-{i.pk}", "") for i in indicators}
     error = ""
     if request.method == "POST" and form.is_valid():
         rater_value = form.cleaned_data["rater"]
@@ -441,8 +443,7 @@ def evaluation_rate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "indicators": indicators,
         "form": form,
         "error": error,
-        "levels": LEVELS,
-        "posted": request.POST,
+        "items": [(i, chosen[i.pk], request.POST.get(f"note-{i.pk}", "")) for i in indicators],
     }
     return render(request, "indicators/rate.html", context, status=400 if error else 200)
 
