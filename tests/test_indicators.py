@@ -889,3 +889,64 @@ def test_rating_page_records_a_group_rating_and_keeps_choices_on_error(
     assert saved.status_code == 302
     rating = Rating.objects.get(rater="group")
     assert (rating.group, rating.level, rating.profile) == (group, 2, group.profile)
+
+
+@pytest.mark.parametrize("who", ["coordinator", "facilitator", "observer", "outsider", "anonymous"])
+def test_more_writes_permissions(
+    world: dict[str, Any], who: str, tmp_path: Any, settings: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    client = _client(world, who)
+    candidate, axis = world["candidate"], world["axis"]
+    allowed = who in ("coordinator", "facilitator")
+    client.post(f"/actions/axes/{axis.pk}/", {"action": candidate.pk, "score-0": "3"})
+    assert candidate.scores.exists() is allowed
+    client.post(
+        f"/actions/{candidate.pk}/decide/",
+        {"decided_on": "2026-11-02", "actor": "School", "sector": "public", "commitment": "Rooms"},
+    )
+    candidate.refresh_from_db()
+    assert (candidate.status == ActionStatus.DECIDED) is allowed
+    upload = SimpleUploadedFile("notes.pdf", b"%PDF-1.4", content_type="application/pdf")
+    client.post(f"/actions/{world['planned'].pk}/documents/", {"file": upload})
+    assert world["planned"].documents.exists() is allowed
+
+
+@pytest.mark.parametrize("who", ["coordinator", "observer", "outsider", "anonymous"])
+def test_reuse_needs_managing_the_target_territory(
+    world: dict[str, Any], tree: dict[str, Territory], who: str
+) -> None:
+    target = tree["other_town"]
+    response = _client(world, who).post(
+        f"/indicators/{world['indicator'].pk}/reuse/", {"territory": target.pk}
+    )
+    copied = Indicator.objects.filter(territory=target, derived_from=world["indicator"]).exists()
+    assert copied is (who == "outsider")  # a coordinator of the other town
+    if who == "outsider":
+        assert response.status_code == 302
+    elif who != "anonymous":
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("who", ["coordinator", "facilitator", "observer", "outsider", "anonymous"])
+def test_closed_cycle_page_permissions(world: dict[str, Any], who: str) -> None:
+    archive = cycle_close(territory=world["town"], lessons="Lessons", carry_over_ids=[], user=None)
+    response = _client(world, who).get(f"/actions/cycles/{archive.pk}/")
+    if who in ("coordinator", "facilitator", "observer"):
+        assert response.status_code == 200
+        assert "Lessons" in response.content.decode()
+    else:
+        assert response.status_code in (302, 403)
+    close_page = _client(world, who).get(f"/actions/territories/{world['town'].slug}/close-cycle/")
+    assert (close_page.status_code == 200) is (who == "coordinator")
+
+
+def test_survey_thanks_page_is_public(world: dict[str, Any]) -> None:
+    key = world["evaluation"].survey_key
+    assert "were recorded" in Client().get(f"/indicators/s/{key}/thanks/").content.decode()
+    assert (
+        "already recorded" in Client().get(f"/indicators/s/{key}/thanks/?again=1").content.decode()
+    )
+    assert Client().get("/indicators/s/unknown/thanks/").status_code == 404
