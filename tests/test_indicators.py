@@ -950,3 +950,40 @@ def test_survey_thanks_page_is_public(world: dict[str, Any]) -> None:
         "already recorded" in Client().get(f"/indicators/s/{key}/thanks/?again=1").content.decode()
     )
     assert Client().get("/indicators/s/unknown/thanks/").status_code == 404
+
+
+def test_review_compares_with_an_evaluation_of_an_earlier_version(
+    survey: Any, tree: dict[str, Territory]
+) -> None:
+    evaluation, work, housing = survey
+    answer(evaluation, {work.pk: "2", housing.pk: "3"})
+    work_v2 = indicator_revise(
+        indicator=work,
+        title="Work (v2)",
+        question="?",
+        sorted_criteria={},
+        levels=levels(),
+        user=None,
+        is_shared=False,
+    )
+    action = action_save(
+        territory=tree["town"], fields={"title": "Forum"}, indicators=[work_v2], user=None
+    )
+    review = action_review_record(
+        action=action,
+        held_on=TODAY + datetime.timedelta(days=30),
+        what_changed="Better",
+        according_to="",
+        lessons="",
+        levels={work_v2.pk: 3},
+        user=None,
+    )
+    assert review.evaluation is not None
+    assert review.evaluation.baseline == evaluation
+    from spiral.indicators.selectors import evaluation_comparison
+
+    lines = evaluation_comparison(
+        before=evaluation_results(evaluation=evaluation, show_small=True),
+        after=evaluation_results(evaluation=review.evaluation, show_small=True),
+    )
+    assert [(line.title, line.change) for line in lines] == [("Work (v2)", 1.0)]

@@ -161,9 +161,13 @@ def action_review_record(
     indicators = list(action.indicators.all())
     evaluation: Evaluation | None = None
     if indicators:
+        from spiral.indicators.selectors import indicator_versions
+
+        # An evaluation of an earlier version of the same indicators is a valid "before".
+        lineage = {v.pk for i in indicators for v in indicator_versions(indicator=i)}
         baseline = (
             Evaluation.objects.of_territory(action.territory_id)
-            .filter(indicators__in=indicators, held_on__lte=held_on)
+            .filter(indicators__in=lineage, held_on__lte=held_on)
             .order_by("-held_on", "-pk")
             .first()
         )
