@@ -28,7 +28,9 @@ def candidate_comparison(*, axis: StrategicAxis) -> tuple[list[str], list[Candid
     """The axis' comparison criteria and each candidate's scores, best total first."""
     criteria = axis.criteria_list()
     rows = []
-    for action in axis.actions.exclude(status=ActionStatus.DROPPED).prefetch_related("scores"):
+    for action in axis.actions.exclude(status=ActionStatus.DROPPED).prefetch_related(
+        "scores", "indicators"
+    ):
         by_criterion = {s.criterion: s.score for s in action.scores.all()}
         scores = [by_criterion.get(c) for c in criteria]
         rows.append(CandidateRow(action, scores, sum(s or 0 for s in scores)))
