@@ -987,3 +987,22 @@ def test_review_compares_with_an_evaluation_of_an_earlier_version(
         after=evaluation_results(evaluation=review.evaluation, show_small=True),
     )
     assert [(line.title, line.change) for line in lines] == [("Work (v2)", 1.0)]
+
+
+def test_admin_pages_open_and_ratings_are_read_only(world: dict[str, Any]) -> None:
+    admin_user = User.objects.create_superuser("root", "root@example.org", "x-long-password-1")
+    client = client_for(admin_user)
+    for url in (
+        "/admin/indicators/indicator/",
+        f"/admin/indicators/indicator/{world['indicator'].pk}/change/",
+        "/admin/indicators/evaluation/",
+        "/admin/indicators/rating/",
+        "/admin/indicators/surveyresponse/",
+        "/admin/actions/action/",
+        f"/admin/actions/action/{world['planned'].pk}/change/",
+        "/admin/actions/strategicaxis/",
+        "/admin/actions/cyclearchive/",
+    ):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/admin/indicators/rating/add/").status_code == 403
+    assert Client().get("/admin/indicators/rating/").status_code == 302
