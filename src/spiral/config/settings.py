@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "spiral.coding",
     "spiral.syntheses",
     "spiral.quality",
+    "spiral.indicators",
+    "spiral.actions",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,8 @@ urlpatterns = [
     path("grid/", include("spiral.grid.urls")),
     path("coding/", include("spiral.coding.urls")),
     path("quality/", include("spiral.quality.urls")),
+    path("indicators/", include("spiral.indicators.urls")),
+    path("actions/", include("spiral.actions.urls")),
     path("", include("spiral.consultations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
