@@ -1,0 +1,160 @@
+"""Reads of the carbon module: anonymous aggregates of a campaign or a territory, the path to
+2 t, the well-being criteria beside them. Aggregates never name a person or show an answer."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, QuerySet, Sum
+
+from spiral.carbon.models import Campaign, FactorSet, FootprintResult, Pledge
+from spiral.carbon.questions import CATEGORIES
+
+CATEGORY_COLUMNS = tuple(f"{code}_kg" for code, _label in CATEGORIES)
+HISTOGRAM_STEP_KG = 1000.0
+HISTOGRAM_LAST_KG = 16000.0  # the last bin gathers everything above
+# Dimensions of the SPIRAL grid about material conditions; the others (relations, balances,
+# feelings, commitment) are the non-material side of well-being the carbon discussion needs.
+MATERIAL_DIMENSIONS = ("A", "B")
+
+
+@dataclass(frozen=True)
+class Spread:
+    median: float
+    q1: float
+    q3: float
+    minimum: float
+    maximum: float
+    mean: float
+
+
+@dataclass
+class Aggregate:
+    count: int
+    hidden: bool  # below the small-numbers threshold for this viewer: the count only
+    spreads: dict[str, Spread] = field(default_factory=dict)  # category code or "total"
+    histogram: list[tuple[float, int]] = field(default_factory=list)  # (lower bound kg, count)
+    pledged_kg: dict[str, float] = field(default_factory=dict)  # by category, and "total"
+    pledges: int = 0
+    pledgers: int = 0
+
+
+def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, median, q3
+
+
+def _spread(values: list[float]) -> Spread:
+    values.sort()
+    q1, median, q3 = _quartiles(values)
+    return Spread(
+        median=median,
+        q1=q1,
+        q3=q3,
+        minimum=values[0],
+        maximum=values[-1],
+        mean=math.fsum(values) / len(values),
+    )
+
+
+def counted_results(results: QuerySet[FootprintResult]) -> QuerySet[FootprintResult]:
+    """A result redone in the same campaign counts once: the latest."""
+    return results.filter(superseded=False)
+
+
+def campaign_results(campaign: Campaign) -> QuerySet[FootprintResult]:
+    return counted_results(FootprintResult.objects.filter(campaign=campaign))
+
+
+def territory_results(territory_id: int) -> QuerySet[FootprintResult]:
+    """Every campaign result of the territory and the territories below it."""
+    return counted_results(
+        FootprintResult.objects.filter(territory__ancestor_links__ancestor_id=territory_id)
+    )
+
+
+def aggregate(results: QuerySet[FootprintResult], *, full_view: bool) -> Aggregate:
+    """Distribution, median and spread per category, pledged savings summed.
+
+    ``full_view``: the viewer may see private data of the scope; otherwise a scope with fewer
+    results than SPIRAL_SMALL_NUMBERS_THRESHOLD shows its count only."""
+    rows = list(results.values_list(*CATEGORY_COLUMNS, "total_kg"))
+    count = len(rows)
+    hidden = count < settings.SPIRAL_SMALL_NUMBERS_THRESHOLD and not full_view
+    result = Aggregate(count=count, hidden=hidden)
+    if hidden or not count:
+        return result
+    columns = list(zip(*rows, strict=True))
+    for index, (code, _label) in enumerate(CATEGORIES):
+        result.spreads[code] = _spread(list(columns[index]))
+    totals = list(columns[-1])
+    result.spreads["total"] = _spread(totals)
+    bins = int(HISTOGRAM_LAST_KG // HISTOGRAM_STEP_KG)
+    counts = [0] * (bins + 1)
+    for total in totals:
+        counts[min(int(total // HISTOGRAM_STEP_KG), bins)] += 1
+    result.histogram = [(i * HISTOGRAM_STEP_KG, n) for i, n in enumerate(counts)]
+    pledge_rows = (
+        Pledge.objects.filter(result__in=results.values("pk"))
+        .values("category")
+        .annotate(kg=Sum("saving_kg"), n=Count("pk"))
+    )
+    total_kg = 0.0
+    for row in pledge_rows:
+        result.pledged_kg[row["category"]] = float(row["kg"] or 0)
+        total_kg += float(row["kg"] or 0)
+        result.pledges += int(row["n"])
+    result.pledged_kg["total"] = total_kg
+    result.pledgers = (
+        Pledge.objects.filter(result__in=results.values("pk")).values("result").distinct().count()
+    )
+    return result
+
+
+@dataclass(frozen=True)
+class PathYear:
+    year: int
+    budget_kg: float
+
+
+def path_to_target(*, start_kg: float, start_year: int, factor_set: FactorSet) -> list[PathYear]:
+    """An equal, shrinking budget: the same cut every year from today's figure to the target.
+
+    Not a verdict: a footprint already under the target keeps its figure as its budget."""
+    factors = factor_set.document["factors"]
+    target_kg = float(factors["target_kg"]["value"])
+    target_year = int(factors["target_year"]["value"])
+    years = max(target_year - start_year, 1)
+    start = max(start_kg, 0.0)
+    step = max(start - target_kg, 0.0) / years
+    return [PathYear(year=start_year + i, budget_kg=start - step * i) for i in range(years + 1)]
+
+
+def path_milestones(path: list[PathYear]) -> list[PathYear]:
+    """The first year, every fifth year and the last: enough for a chart on a phone."""
+    return [p for i, p in enumerate(path) if i == 0 or i == len(path) - 1 or p.year % 5 == 0]
+
+
+def group_wellbeing(campaign: Campaign) -> dict[str, Any] | None:
+    """The well-being criteria the campaign's group expressed, by dimension, non-material first."""
+    if campaign.group_id is None:
+        return None
+    from spiral.syntheses.selectors import group_synthesis
+
+    synthesis = group_synthesis(group=campaign.group)  # type: ignore[arg-type]
+    lines = [line for line in synthesis.dimensions if line.total.criteria]
+    non_material = [line for line in lines if line.code not in MATERIAL_DIMENSIONS]
+    material = [line for line in lines if line.code in MATERIAL_DIMENSIONS]
+    return {
+        "synthesis": synthesis,
+        "non_material": non_material,
+        "material": material,
+        "hidden": synthesis.below_small_numbers_threshold,
+    }
