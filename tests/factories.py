@@ -128,7 +128,9 @@ class CarbonCampaignFactory(factory.django.DjangoModelFactory):
     country = "FR"
 
 
-def carbon_result(campaign: Any = None, answers: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+def carbon_result(
+    campaign: Any = None, answers: dict[str, Any] | None = None, **kwargs: Any
+) -> Any:
     """A stored result computed from answers (the national average when none)."""
     from spiral.carbon.services import footprint_result_create
 

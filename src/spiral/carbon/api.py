@@ -69,7 +69,7 @@ def _answers_fields() -> dict[str, Any]:
     return fields
 
 
-AnswersIn = create_model("CarbonAnswers", __base__=Schema, **_answers_fields())  # type: ignore[call-overload]
+AnswersIn: type[Schema] = create_model("CarbonAnswers", __base__=Schema, **_answers_fields())
 
 
 class FootprintIn(Schema):
@@ -133,7 +133,8 @@ def footprint(request: HttpRequest, payload: FootprintIn) -> Any:
     except FactorSet.DoesNotExist:
         return 404, {"detail": "No factor set for this country."}
     try:
-        clean = answers_clean(payload.answers.model_dump(exclude_none=True))
+        answers: Schema = payload.answers
+        clean = answers_clean(answers.model_dump(exclude_none=True))
     except InvalidAnswers as error:
         return 422, {"detail": [{"loc": ["answers", k], "msg": m} for k, m in error.errors.items()]}
     data = factor_data(factor_set)

@@ -40,14 +40,14 @@ class QuestionnaireForm(forms.Form):
         help_text = " ".join(help_parts)
         if question.kind == "choice":
             return forms.ChoiceField(
-                label=question.label,
+                label=str(question.label),
                 required=False,
                 choices=[(DONT_KNOW, _("I don't know")), *question.choices],
                 initial=DONT_KNOW,
                 help_text=help_text,
             )
         return forms.FloatField(
-            label=question.label,
+            label=str(question.label),
             required=False,
             min_value=question.minimum,
             max_value=question.maximum,

@@ -69,12 +69,11 @@ def home(request: SpiralRequest) -> HttpResponse:
     form = CountryForm(request.GET or None)
     if form.is_bound and form.is_valid():
         return redirect(f"{_url('carbon:start')}?country={form.cleaned_data['country']}")
-    campaigns = [
-        c
-        for c in Campaign.objects.filter(is_open=True, territory__is_public=True)
+    campaigns = list(
+        Campaign.objects.filter(is_open=True, territory__is_public=True)
         .select_related("territory")
         .order_by("-created_at")[:20]
-    ]
+    )
     return render(request, "carbon/home.html", {"form": form, "campaigns": campaigns})
 
 

@@ -54,13 +54,14 @@ def build_documents() -> dict[str, dict[str, Any]]:
             ref_row = reference[refs[0]]
             ref_value = float(ref_row["value"])
             scale = 1000 if ref_row["unit"].startswith("tCO2") else 1
-            if not isinstance(value, int | float) or abs(float(value) - ref_value * scale) > 1e-9:
-                # Defaults may be read from a note of the reference (e.g. 91.5 m2): only
-                # plain figures of the same unit are compared.
-                if row["unit"] == ref_row["unit"] or ref_row["unit"].startswith("tCO2"):
-                    errors.append(
-                        f"{row['country']} {row['key']}: {value} != reference {ref_value}"
-                    )
+            differs = (
+                not isinstance(value, int | float) or abs(float(value) - ref_value * scale) > 1e-9
+            )
+            # Defaults may be read from a note of the reference (e.g. 91.5 m2): only plain
+            # figures of the same unit are compared.
+            comparable = row["unit"] == ref_row["unit"] or ref_row["unit"].startswith("tCO2")
+            if differs and comparable:
+                errors.append(f"{row['country']} {row['key']}: {value} != reference {ref_value}")
         sources = sorted({reference[ref]["source_url"] for ref in refs if ref in reference})
         note = row["note"]
         status = row["status"]
