@@ -8,7 +8,7 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import create_model
 
 from spiral.api.auth import caller_of
@@ -131,12 +131,15 @@ def footprint(request: HttpRequest, payload: FootprintIn) -> Any:
     try:
         factor_set = current_factor_set(payload.country.upper())
     except FactorSet.DoesNotExist:
-        return 404, {"detail": "No factor set for this country."}
+        return Status(404, {"detail": "No factor set for this country."})
     try:
         answers: Schema = payload.answers
         clean = answers_clean(answers.model_dump(exclude_none=True))
     except InvalidAnswers as error:
-        return 422, {"detail": [{"loc": ["answers", k], "msg": m} for k, m in error.errors.items()]}
+        return Status(
+            422,
+            {"detail": [{"loc": ["answers", k], "msg": m} for k, m in error.errors.items()]},
+        )
     data = factor_data(factor_set)
     result = footprint_compute(clean, data).as_dict()
     return {
