@@ -4,16 +4,16 @@
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
-from spiral.carbon.models import Campaign, FactorSet, FootprintResult, Pledge
-from spiral.carbon.questions import CATEGORIES
+from spiral.carbon.models import Campaign, FactorSet, FootprintResult
+from spiral.carbon.questions import CATEGORIES, INDIVIDUAL_CATEGORIES
+from spiral.territories.models import TerritoryLink
 
 CATEGORY_COLUMNS = tuple(f"{code}_kg" for code, _label in CATEGORIES)
 HISTOGRAM_STEP_KG = 1000.0
@@ -44,20 +44,21 @@ class Aggregate:
     pledgers: int = 0
 
 
-def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
-    if len(values) == 1:
-        return values[0], values[0], values[0]
-    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
-    return q1, median, q3
+def _quantile(ordered: Sequence[float], fraction: float) -> float:
+    """Linear interpolation between order statistics (the "inclusive" method of the
+    statistics module), on values already sorted: 20,000 values take a few milliseconds."""
+    position = (len(ordered) - 1) * fraction
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _spread(values: list[float]) -> Spread:
     values.sort()
-    q1, median, q3 = _quartiles(values)
     return Spread(
-        median=median,
-        q1=q1,
-        q3=q3,
+        median=_quantile(values, 0.5),
+        q1=_quantile(values, 0.25),
+        q3=_quantile(values, 0.75),
         minimum=values[0],
         maximum=values[-1],
         mean=math.fsum(values) / len(values),
@@ -75,9 +76,10 @@ def campaign_results(campaign: Campaign) -> QuerySet[FootprintResult]:
 
 def territory_results(territory_id: int) -> QuerySet[FootprintResult]:
     """Every campaign result of the territory and the territories below it."""
-    return counted_results(
-        FootprintResult.objects.filter(territory__ancestor_links__ancestor_id=territory_id)
-    )
+    # A subquery on the closure table rather than a join through territories: the covering
+    # index on (territory, superseded, figures...) then answers alone.
+    below = TerritoryLink.objects.filter(ancestor_id=territory_id).values("territory_id")
+    return counted_results(FootprintResult.objects.filter(territory_id__in=below))
 
 
 def aggregate(results: QuerySet[FootprintResult], *, full_view: bool) -> Aggregate:
@@ -85,7 +87,9 @@ def aggregate(results: QuerySet[FootprintResult], *, full_view: bool) -> Aggrega
 
     ``full_view``: the viewer may see private data of the scope; otherwise a scope with fewer
     results than SPIRAL_SMALL_NUMBERS_THRESHOLD shows its count only."""
-    rows = list(results.values_list(*CATEGORY_COLUMNS, "total_kg"))
+    # Two reads, both answered by the covering index: the category figures of every result
+    # (medians need them all), and the pledge sums computed by the database.
+    rows = list(results.order_by().values_list(*CATEGORY_COLUMNS))
     count = len(rows)
     hidden = count < settings.SPIRAL_SMALL_NUMBERS_THRESHOLD and not full_view
     result = Aggregate(count=count, hidden=hidden)
@@ -94,27 +98,24 @@ def aggregate(results: QuerySet[FootprintResult], *, full_view: bool) -> Aggrega
     columns = list(zip(*rows, strict=True))
     for index, (code, _label) in enumerate(CATEGORIES):
         result.spreads[code] = _spread(list(columns[index]))
-    totals = list(columns[-1])
+    totals = [math.fsum(row) for row in rows]
     result.spreads["total"] = _spread(totals)
     bins = int(HISTOGRAM_LAST_KG // HISTOGRAM_STEP_KG)
     counts = [0] * (bins + 1)
     for total in totals:
         counts[min(int(total // HISTOGRAM_STEP_KG), bins)] += 1
     result.histogram = [(i * HISTOGRAM_STEP_KG, n) for i, n in enumerate(counts)]
-    pledge_rows = (
-        Pledge.objects.filter(result__in=results.values("pk"))
-        .values("category")
-        .annotate(kg=Sum("saving_kg"), n=Count("pk"))
+    sums = results.order_by().aggregate(
+        **{code: Sum(f"pledged_{code}_kg") for code in INDIVIDUAL_CATEGORIES},
+        pledges=Sum("pledge_count"),
+        pledgers=Count("pk", filter=Q(pledge_count__gt=0)),
     )
-    total_kg = 0.0
-    for row in pledge_rows:
-        result.pledged_kg[row["category"]] = float(row["kg"] or 0)
-        total_kg += float(row["kg"] or 0)
-        result.pledges += int(row["n"])
-    result.pledged_kg["total"] = total_kg
-    result.pledgers = (
-        Pledge.objects.filter(result__in=results.values("pk")).values("result").distinct().count()
-    )
+    for code in INDIVIDUAL_CATEGORIES:
+        if sums[code]:
+            result.pledged_kg[code] = float(sums[code])
+    result.pledged_kg["total"] = math.fsum(result.pledged_kg.values())
+    result.pledges = int(sums["pledges"] or 0)
+    result.pledgers = int(sums["pledgers"] or 0)
     return result
 
 

@@ -13,7 +13,7 @@ from spiral.carbon.actions import catalogue, pledges_savings
 from spiral.carbon.compute import footprint_compute
 from spiral.carbon.factorsets import current_factor_set, factor_data
 from spiral.carbon.models import Campaign, CollectiveAdoption, FactorSet, FootprintResult, Pledge
-from spiral.carbon.questions import answers_clean
+from spiral.carbon.questions import INDIVIDUAL_CATEGORIES, answers_clean
 
 
 def result_link_token(result: FootprintResult) -> str:
@@ -103,8 +103,22 @@ def pledge_add(*, result: FootprintResult, action_key: str) -> Pledge:
     if action_key not in {p.action.key for p in proposals(result.answers, data, keys)}:
         raise PledgeError("this action does not apply to these answers")
     _action, saving = pledges_savings(result.answers, data, [*keys, action_key])[-1]
-    return Pledge.objects.create(
+    pledge = Pledge.objects.create(
         result=result, action=action_key, category=action.category, saving_kg=saving
+    )
+    _pledge_totals_refresh(result)
+    return pledge
+
+
+def _pledge_totals_refresh(result: FootprintResult) -> None:
+    """Copy the pledges' sums onto the result, where the campaign aggregates read them."""
+    sums = dict.fromkeys(INDIVIDUAL_CATEGORIES, 0.0)
+    count = 0
+    for category, saving in result.pledges.values_list("category", "saving_kg"):
+        sums[category] = sums.get(category, 0.0) + saving
+        count += 1
+    FootprintResult.objects.filter(pk=result.pk).update(
+        pledge_count=count, **{f"pledged_{code}_kg": sums[code] for code in INDIVIDUAL_CATEGORIES}
     )
 
 
@@ -119,6 +133,7 @@ def pledge_remove(*, result: FootprintResult, action_key: str) -> None:
         if pledge.saving_kg != saving:
             pledge.saving_kg = saving
             pledge.save(update_fields=["saving_kg"])
+    _pledge_totals_refresh(result)
 
 
 @transaction.atomic
