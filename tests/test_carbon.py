@@ -837,3 +837,16 @@ def test_api_campaign_and_territory_aggregates_permissions(
     client.force_login(observer)
     assert client.get(f"/api/v1/carbon/campaigns/{private.pk}").status_code == 200
     assert client.get("/api/v1/carbon/factor-sets").status_code == 200
+
+
+@pytest.mark.django_db
+def test_pages_in_french(client: Client) -> None:
+    result = carbon_result(answers={"car_km": 8000})
+    page = client.get("/carbon/start/?country=FR", HTTP_ACCEPT_LANGUAGE="fr")
+    content = page.content.decode()
+    assert "Je ne sais pas" in content
+    assert "Kilomètres parcourus en voiture" in content
+    result_page = client.get(f"/carbon/r/{result_link_token(result)}/", HTTP_ACCEPT_LANGUAGE="fr")
+    text = result_page.content.decode()
+    assert "Votre chemin vers 2 tonnes" in text
+    assert "Rouler un tiers de moins" in text  # the catalogue's own French label
