@@ -31,7 +31,7 @@ def footprint_bars(rows: Sequence[tuple[str, str, dict[str, float]]]) -> SafeStr
             "Tonnes of CO2e per person and per year, by category; collective services come "
             "last. The same figures are in the table."
         ),
-        categories=[(key, label) for key, label, _values in rows],
+        categories=[("", label) for _key, label, _values in rows],
         series=series,
         value_label=_("t CO2e/year"),
     )
@@ -46,7 +46,7 @@ def path_bars(path: Sequence[PathYear], label: str) -> SafeString:
             "The budget of each year if the footprint shrinks by the same amount every year "
             "until the target year. The same figures are in the table."
         ),
-        categories=[(str(p.year), str(p.year)) for p in path],
+        categories=[(str(p.year), "") for p in path],
         series=[Series(key="budget", label=label, values=[_t(p.budget_kg) for p in path])],
         value_label=_("t CO2e/year"),
     )
@@ -56,13 +56,14 @@ def path_bars(path: Sequence[PathYear], label: str) -> SafeString:
 def aggregate_bars(aggregate: Aggregate) -> SafeString:
     """Median and upper quartile of each category in a group."""
     categories = [(code, str(label)) for code, label in CATEGORIES]
+    shown = [("", label) for _code, label in categories]
     svg = grouped_bar_chart(
         title=_("The group by category"),
         description=_(
             "Median and quartiles of the group's footprints by category, in tonnes of CO2e per "
             "person and per year. The same figures are in the table."
         ),
-        categories=categories,
+        categories=shown,
         series=[
             Series(
                 key="q1",
@@ -92,7 +93,7 @@ def histogram_bars(aggregate: Aggregate) -> SafeString:
     for index, (lower, _count) in enumerate(aggregate.histogram):
         tonnes = int(lower // 1000)
         label = f"≥ {tonnes} t" if index == last else f"{tonnes}–{tonnes + 1} t"
-        categories.append((f"b{tonnes}", label))
+        categories.append(("", label))
     svg = grouped_bar_chart(
         title=_("Distribution of footprints"),
         description=_("Number of people in each band of one tonne of total footprint."),

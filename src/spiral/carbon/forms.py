@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from spiral.carbon.models import FactorSet
-from spiral.carbon.questions import DONT_KNOW, QUESTIONS, STEPS, Question
+from spiral.carbon.questions import DONT_KNOW, QUESTIONS, STEPS, UNIT_LABELS, Question
 from spiral.consultations.models import HomogeneousGroup
 
 
@@ -35,7 +36,10 @@ class QuestionnaireForm(forms.Form):
             if question.kind == "choice":
                 shown = dict(question.choices).get(default, default)
             else:
-                shown = f"{float(default):g} {question.unit}".strip()
+                unit = UNIT_LABELS.get(question.unit, question.unit)
+                shown = (
+                    f"{number_format(float(default), use_l10n=True, force_grouping=True)} {unit}"
+                )
             help_parts.append(str(_("Average: %(value)s")) % {"value": shown})
         help_text = " ".join(help_parts)
         if question.kind == "choice":

@@ -287,6 +287,20 @@ SUBCATEGORIES: dict[str, tuple[tuple[str, Promise], ...]] = {
 }
 
 
+# Units as people read them; the API keeps the plain unit strings above.
+UNIT_LABELS: dict[str, Promise] = {
+    "km/year": _("km a year"),
+    "km/week": _("km a week"),
+    "hours/year": _("hours a year"),
+    "persons": _("people"),
+    "m²": _("m²"),
+    "kWh/year": _("kWh a year"),
+    "meals/week": _("meals a week"),
+    "items/year": _("items a year"),
+    "devices": _("devices"),
+}
+
+
 class InvalidAnswers(ValueError):
     """Answers that name an unknown question or give a value outside its range."""
 
