@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 
 from spiral.carbon.models import Campaign, FactorSet, FootprintResult
@@ -87,6 +88,8 @@ def aggregate(results: QuerySet[FootprintResult], *, full_view: bool) -> Aggrega
 
     ``full_view``: the viewer may see private data of the scope; otherwise a scope with fewer
     results than SPIRAL_SMALL_NUMBERS_THRESHOLD shows its count only."""
+    if connection.vendor == "postgresql":
+        return _aggregate_in_database(results, full_view=full_view)
     # Two reads, both answered by the covering index: the category figures of every result
     # (medians need them all), and the pledge sums computed by the database.
     rows = list(results.order_by().values_list(*CATEGORY_COLUMNS))
@@ -105,6 +108,11 @@ def aggregate(results: QuerySet[FootprintResult], *, full_view: bool) -> Aggrega
     for total in totals:
         counts[min(int(total // HISTOGRAM_STEP_KG), bins)] += 1
     result.histogram = [(i * HISTOGRAM_STEP_KG, n) for i, n in enumerate(counts)]
+    _pledges_add(result, results)
+    return result
+
+
+def _pledges_add(result: Aggregate, results: QuerySet[FootprintResult]) -> None:
     sums = results.order_by().aggregate(
         **{code: Sum(f"pledged_{code}_kg") for code in INDIVIDUAL_CATEGORIES},
         pledges=Sum("pledge_count"),
@@ -116,6 +124,61 @@ def aggregate(results: QuerySet[FootprintResult], *, full_view: bool) -> Aggrega
     result.pledged_kg["total"] = math.fsum(result.pledged_kg.values())
     result.pledges = int(sums["pledges"] or 0)
     result.pledgers = int(sums["pledgers"] or 0)
+
+
+def _aggregate_in_database(results: QuerySet[FootprintResult], *, full_view: bool) -> Aggregate:
+    """PostgreSQL computes the quartiles itself (percentile_cont: the same interpolation as
+    ``_quantile``): sending 20,000 rows to Python costs more than the sort."""
+    pledge_columns = [f"pledged_{code}_kg" for code in INDIVIDUAL_CATEGORIES]
+    inner, params = (
+        results.order_by()
+        .values_list(*CATEGORY_COLUMNS, *pledge_columns, "pledge_count")
+        .query.sql_with_params()
+    )
+    expressions = [*CATEGORY_COLUMNS, "(" + " + ".join(CATEGORY_COLUMNS) + ")"]
+    parts = [
+        f"percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY {e}), "
+        f"MIN({e}), MAX({e}), AVG({e})"
+        for e in expressions
+    ]
+    # The pledge sums come from the same scan.
+    parts += [f"SUM({column})" for column in pledge_columns]
+    parts += ["SUM(pledge_count)", "COUNT(*) FILTER (WHERE pledge_count > 0)"]
+    step, last = HISTOGRAM_STEP_KG, int(HISTOGRAM_LAST_KG // HISTOGRAM_STEP_KG)
+    total = expressions[-1]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), {', '.join(parts)} FROM ({inner}) AS r", params)
+        row = cursor.fetchone()
+        count = int(row[0])
+        hidden = count < settings.SPIRAL_SMALL_NUMBERS_THRESHOLD and not full_view
+        result = Aggregate(count=count, hidden=hidden)
+        if hidden or not count:
+            return result
+        codes = [code for code, _label in CATEGORIES] + ["total"]
+        for index, code in enumerate(codes):
+            quartiles, low, high, mean = row[1 + 4 * index : 5 + 4 * index]
+            result.spreads[code] = Spread(
+                median=float(quartiles[1]),
+                q1=float(quartiles[0]),
+                q3=float(quartiles[2]),
+                minimum=float(low),
+                maximum=float(high),
+                mean=float(mean),
+            )
+        cursor.execute(
+            f"SELECT LEAST(FLOOR({total} / {step}), {last})::int AS b, COUNT(*) "
+            f"FROM ({inner}) AS r GROUP BY b",
+            params,
+        )
+        counts = dict(cursor.fetchall())
+    result.histogram = [(i * step, int(counts.get(i, 0))) for i in range(last + 1)]
+    first = 1 + 4 * len(codes)
+    for offset, code in enumerate(INDIVIDUAL_CATEGORIES):
+        if row[first + offset]:
+            result.pledged_kg[code] = float(row[first + offset])
+    result.pledged_kg["total"] = math.fsum(result.pledged_kg.values())
+    result.pledges = int(row[first + len(INDIVIDUAL_CATEGORIES)] or 0)
+    result.pledgers = int(row[first + len(INDIVIDUAL_CATEGORIES) + 1] or 0)
     return result
 
 
