@@ -562,6 +562,19 @@ def test_questionnaire_without_account_gives_a_private_link(client: Client) -> N
 
 
 @pytest.mark.django_db
+def test_home_lists_open_campaigns_of_public_territories_only(
+    client: Client, campaign_tree: dict[str, Any]
+) -> None:
+    CarbonCampaignFactory(name="Open street", territory=campaign_tree["street"])
+    CarbonCampaignFactory(name="Hidden street", territory=campaign_tree["private"])
+    CarbonCampaignFactory(name="Closed street", territory=campaign_tree["street"], is_open=False)
+    content = client.get("/carbon/").content.decode()
+    assert "Open street" in content
+    assert "Hidden street" not in content
+    assert "Closed street" not in content
+
+
+@pytest.mark.django_db
 def test_questionnaire_refuses_an_unknown_country_and_bad_answers(client: Client) -> None:
     assert client.get("/carbon/start/?country=ZZ").status_code == 302
     response = client.post("/carbon/start/?country=FR", {"car_km": "-5"})

@@ -45,6 +45,8 @@ STEPS: tuple[tuple[str, Promise], ...] = (
     ("housing", _("Housing")),
     ("food", _("Food")),
     ("goods", _("Goods")),
+    # No question: the share of collective services is the same for everyone of a country.
+    ("services", _("Collective services")),
 )
 
 MEAL_TYPES = ("vegan", "vegetarian", "white_meat", "red_meat", "fish")

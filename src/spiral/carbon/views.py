@@ -110,7 +110,13 @@ def _questionnaire(
     return render(
         request,
         "carbon/questionnaire.html",
-        {"form": form, "factor_set": factor_set, "campaign": campaign, "previous": previous},
+        {
+            "form": form,
+            "factor_set": factor_set,
+            "campaign": campaign,
+            "previous": previous,
+            "collective_kg": factor_set.document["factors"]["collective_services_year"]["value"],
+        },
     )
 
 
