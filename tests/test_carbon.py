@@ -514,6 +514,11 @@ def test_aggregate_medians_spread_pledges_and_small_numbers(
     public = aggregate(campaign_results(campaign), full_view=False)
     assert not public.hidden
     assert sum(n for _b, n in public.histogram) == 5
+    expected: dict[float, int] = {}
+    for stored in FootprintResult.objects.all():
+        band = min(stored.total_kg // 1000, 16) * 1000
+        expected[band] = expected.get(band, 0) + 1
+    assert {b: n for b, n in public.histogram if n} == expected
     pledge = pledge_add(result=results[1], action_key="drive_less")
     other = pledge_add(result=results[2], action_key="vegetarian")
     agg = aggregate(campaign_results(campaign), full_view=False)

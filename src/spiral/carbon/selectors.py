@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -101,13 +102,12 @@ def aggregate(results: QuerySet[FootprintResult], *, full_view: bool) -> Aggrega
     columns = list(zip(*rows, strict=True))
     for index, (code, _label) in enumerate(CATEGORIES):
         result.spreads[code] = _spread(list(columns[index]))
-    totals = [math.fsum(row) for row in rows]
-    result.spreads["total"] = _spread(totals)
+    totals = list(map(sum, rows))
+    result.spreads["total"] = _spread(totals)  # sorts totals: the bands are then bisections
     bins = int(HISTOGRAM_LAST_KG // HISTOGRAM_STEP_KG)
-    counts = [0] * (bins + 1)
-    for total in totals:
-        counts[min(int(total // HISTOGRAM_STEP_KG), bins)] += 1
-    result.histogram = [(i * HISTOGRAM_STEP_KG, n) for i, n in enumerate(counts)]
+    edges = [bisect.bisect_left(totals, i * HISTOGRAM_STEP_KG) for i in range(bins + 1)]
+    edges.append(count)
+    result.histogram = [(i * HISTOGRAM_STEP_KG, edges[i + 1] - edges[i]) for i in range(bins + 1)]
     _pledges_add(result, results)
     return result
 
