@@ -868,3 +868,18 @@ def test_pages_in_french(client: Client) -> None:
     text = result_page.content.decode()
     assert "Votre chemin vers 2 tonnes" in text
     assert "Rouler un tiers de moins" in text  # the catalogue's own French label
+
+
+@pytest.mark.django_db
+def test_factor_set_admin_for_network_admins_only(client: Client) -> None:
+    fs = current_factor_set("FR")
+    url = f"/admin/carbon/factorset/{fs.pk}/change/"
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    assert client.get(url).status_code == 403  # staff without the network role
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    assert client.get(url).status_code == 200
+    carbon_result()
+    page = client.get(url).content.decode()
+    assert 'name="document"' not in page  # a version that computed results is read-only

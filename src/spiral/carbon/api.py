@@ -15,6 +15,7 @@ from spiral.api.auth import caller_of
 from spiral.carbon.actions import proposals
 from spiral.carbon.compute import footprint_compute
 from spiral.carbon.factorsets import current_factor_set, factor_data, factor_documents
+from spiral.carbon.forms import territory_country
 from spiral.carbon.models import Campaign, FactorSet
 from spiral.carbon.permissions import can_see_campaign_details, can_view_campaign
 from spiral.carbon.questions import (
@@ -273,6 +274,4 @@ def territory_detail(request: HttpRequest, territory_id: int) -> Any:
     agg = aggregate(
         territory_results(territory.pk), full_view=caller.can_view_private_data(territory)
     )
-    from spiral.carbon.forms import territory_country
-
     return _aggregate_out(agg, territory_country(territory))

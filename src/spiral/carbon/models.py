@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -189,9 +187,6 @@ class FootprintResult(models.Model):
     @property
     def individual_kg(self) -> float:
         return self.total_kg - self.services_kg
-
-    def as_detail(self) -> dict[str, Any]:
-        return dict(self.detail)
 
 
 class Pledge(models.Model):

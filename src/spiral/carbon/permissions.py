@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spiral.carbon.models import Campaign, FootprintResult
+from spiral.carbon.models import Campaign
 from spiral.core.permissions import (
     can_manage_groups,
     can_transcribe,
@@ -46,13 +46,6 @@ def can_create_campaign(user: Any, territory: Any) -> bool:
 
 def can_join_campaign(user: Any, campaign: Campaign) -> bool:
     return campaign.is_open and can_view_campaign(user, campaign)
-
-
-def can_open_result(user: Any, result: FootprintResult, *, has_link: bool) -> bool:
-    """The private link opens a result; an account opens its own results."""
-    if has_link:
-        return True
-    return bool(user is not None and user.is_authenticated and result.user_id == user.pk)
 
 
 def can_manage_factor_sets(user: Any) -> bool:

@@ -102,7 +102,7 @@ def aggregate(results: QuerySet[FootprintResult], *, full_view: bool) -> Aggrega
     columns = list(zip(*rows, strict=True))
     for index, (code, _label) in enumerate(CATEGORIES):
         result.spreads[code] = _spread(list(columns[index]))
-    totals = list(map(sum, rows))
+    totals: list[float] = [float(sum(row)) for row in rows]
     result.spreads["total"] = _spread(totals)  # sorts totals: the bands are then bisections
     bins = int(HISTOGRAM_LAST_KG // HISTOGRAM_STEP_KG)
     edges = [bisect.bisect_left(totals, i * HISTOGRAM_STEP_KG) for i in range(bins + 1)]

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 
-from spiral.carbon.actions import catalogue, pledges_savings
+from spiral.carbon.actions import catalogue, pledges_savings, proposals
 from spiral.carbon.compute import footprint_compute
 from spiral.carbon.factorsets import current_factor_set, factor_data
 from spiral.carbon.models import Campaign, CollectiveAdoption, FactorSet, FootprintResult, Pledge
@@ -97,8 +97,6 @@ def pledge_add(*, result: FootprintResult, action_key: str) -> Pledge:
     taken = {catalogue()[key].exclusive for key in keys}
     if action.exclusive and action.exclusive in taken:
         raise PledgeError("an action of the same kind is already pledged")
-    from spiral.carbon.actions import proposals
-
     data = factor_data(result.factor_set)
     if action_key not in {p.action.key for p in proposals(result.answers, data, keys)}:
         raise PledgeError("this action does not apply to these answers")

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -64,6 +65,10 @@ from spiral.territories.models import Territory
 # --- the questionnaire and the result --------------------------------------------------------
 
 
+def _url(name: str, **kwargs: Any) -> str:
+    return reverse(name, kwargs=kwargs or None)
+
+
 def home(request: SpiralRequest) -> HttpResponse:
     """Start a questionnaire (country), the open campaigns one may join, one's own results."""
     form = CountryForm(request.GET or None)
@@ -75,12 +80,6 @@ def home(request: SpiralRequest) -> HttpResponse:
         .order_by("-created_at")[:20]
     )
     return render(request, "carbon/home.html", {"form": form, "campaigns": campaigns})
-
-
-def _url(name: str, **kwargs: Any) -> str:
-    from django.urls import reverse
-
-    return reverse(name, kwargs=kwargs or None)
 
 
 def _questionnaire(
