@@ -679,6 +679,11 @@ def test_workshop_and_adopt_for_facilitators_only(
     assert client.get(url + "workshop/").status_code == 200
     assert client.post(url + "adopt/", {"action": "tool_library", "note": "Ana"}).status_code == 302
     assert campaign.adoptions.get().action == "tool_library"
+    assert client.post(url + "toggle/").status_code == 302
+    campaign.refresh_from_db()
+    assert not campaign.is_open
+    client.logout()
+    assert client.post(url + "toggle/").status_code == 403
     assert "library of shared tools" in client.get(url).content.decode()
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/join/", views.campaign_join, name="join"),
     path("campaigns/<int:pk>/workshop/", views.campaign_workshop, name="workshop"),
     path("campaigns/<int:pk>/adopt/", views.campaign_adopt, name="adopt"),
+    path("campaigns/<int:pk>/toggle/", views.campaign_toggle, name="toggle"),
     path("campaigns/<int:pk>/export.<str:fmt>", views.campaign_export, name="export"),
     path("territories/<slug:slug>/", views.territory_view, name="territory"),
     path("territories/<slug:slug>/campaigns/new/", views.campaign_new, name="campaign_new"),

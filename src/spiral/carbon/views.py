@@ -325,6 +325,15 @@ def campaign_adopt(request: SpiralRequest, pk: int) -> HttpResponse:
     return redirect("carbon:campaign", pk=campaign.pk)
 
 
+@require_POST
+def campaign_toggle(request: SpiralRequest, pk: int) -> HttpResponse:
+    """Close a campaign to new answers after the meeting, or open it again."""
+    campaign = _campaign(request, pk)
+    require(can_run_campaign(request.user, campaign))
+    Campaign.objects.filter(pk=campaign.pk).update(is_open=not campaign.is_open)
+    return redirect("carbon:campaign", pk=campaign.pk)
+
+
 def campaign_new(request: SpiralRequest, slug: str) -> HttpResponse:
     territory = get_object_or_404(Territory, slug=slug)
     require(can_create_campaign(request.user, territory))
