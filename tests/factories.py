@@ -114,3 +114,27 @@ class CriterionFactory(factory.django.DjangoModelFactory):
     expressions = 1
     group = factory.LazyAttribute(lambda c: c.meeting.group)
     territory = factory.LazyAttribute(lambda c: c.meeting.group.territory)
+
+
+# --- Carbon footprint (spiral.carbon) ---------------------------------------------------------
+
+
+class CarbonCampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "carbon.Campaign"
+
+    name = factory.Sequence(lambda n: f"Carbon campaign {n}")
+    territory = factory.SubFactory(TerritoryFactory)
+    country = "FR"
+
+
+def carbon_result(
+    campaign: Any = None, answers: dict[str, Any] | None = None, **kwargs: Any
+) -> Any:
+    """A stored result computed from answers (the national average when none)."""
+    from spiral.carbon.services import footprint_result_create
+
+    country = kwargs.pop("country", "FR")
+    return footprint_result_create(
+        answers=answers or {}, country=country, campaign=campaign, **kwargs
+    )

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "spiral.quality",
     "spiral.indicators",
     "spiral.actions",
+    "spiral.carbon",
 ]
 
 MIDDLEWARE = [
@@ -317,3 +318,8 @@ SPIRAL_SUGGESTION_CONFIDENT = float(env_str("SPIRAL_SUGGESTION_CONFIDENT", "0.4"
 SPIRAL_SUGGEST_SYNC_LIMIT = int(env_str("SPIRAL_SUGGEST_SYNC_LIMIT", "2000"))
 # BLAS threads of the sentence encoder (one per web process is best on small machines).
 SPIRAL_USE_THREADS = int(env_str("SPIRAL_USE_THREADS", "1"))
+
+# --- Carbon footprint (spiral.carbon) --------------------------------------------------------
+# Results a visitor may pledge against or redo are reached by a signed private link; this salt
+# separates those signatures from every other use of SECRET_KEY.
+SPIRAL_CARBON_LINK_SALT = "spiral.carbon.result"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("quality/", include("spiral.quality.urls")),
     path("indicators/", include("spiral.indicators.urls")),
     path("actions/", include("spiral.actions.urls")),
+    path("carbon/", include("spiral.carbon.urls")),
     path("", include("spiral.consultations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

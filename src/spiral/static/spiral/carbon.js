@@ -1,0 +1,46 @@
+// Carbon questionnaire: one step at a time on small screens, a client token so a double
+// submission stores one result; workshop view: refresh the figures every few seconds.
+// Without JavaScript every step shows at once and the form still works.
+(function () {
+  "use strict";
+  var form = document.getElementById("carbon-questionnaire");
+  if (form) {
+    var token = form.querySelector("input[name=client_token]");
+    if (token && !token.value && window.crypto && crypto.getRandomValues) {
+      var bytes = new Uint8Array(16);
+      crypto.getRandomValues(bytes);
+      token.value = Array.prototype.map.call(bytes, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      }).join("");
+    }
+    var steps = Array.prototype.slice.call(form.querySelectorAll(".carbon-step"));
+    var nav = Array.prototype.slice.call(form.querySelectorAll(".carbon-steps-nav li"));
+    var firstError = steps.findIndex(function (s) { return s.querySelector(".has-error"); });
+    var current = firstError >= 0 ? firstError : 0;
+    var show = function (index) {
+      current = index;
+      steps.forEach(function (step, i) { step.hidden = i !== index; });
+      nav.forEach(function (item, i) {
+        if (i === index) { item.setAttribute("aria-current", "step"); }
+        else { item.removeAttribute("aria-current"); }
+      });
+      var legend = steps[index].querySelector("legend");
+      if (legend) { legend.setAttribute("tabindex", "-1"); legend.focus(); }
+    };
+    form.classList.add("carbon-js");
+    form.addEventListener("click", function (event) {
+      var target = event.target;
+      if (target.classList.contains("carbon-next") && current < steps.length - 1) {
+        show(current + 1);
+      } else if (target.classList.contains("carbon-prev") && current > 0) {
+        show(current - 1);
+      }
+    });
+    if (steps.length) { steps.forEach(function (step, i) { step.hidden = i !== current; }); }
+  }
+  var workshop = document.querySelector("body.carbon-workshop");
+  if (workshop) {
+    var seconds = parseInt(workshop.getAttribute("data-refresh"), 10) || 30;
+    window.setTimeout(function () { window.location.reload(); }, seconds * 1000);
+  }
+})();
