@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "spiral.coding",
     "spiral.syntheses",
     "spiral.quality",
+    "spiral.selfentry",
 ]
 
 MIDDLEWARE = [
@@ -315,3 +316,16 @@ SPIRAL_SUGGESTION_CONFIDENT = float(env_str("SPIRAL_SUGGESTION_CONFIDENT", "0.4"
 SPIRAL_SUGGEST_SYNC_LIMIT = int(env_str("SPIRAL_SUGGEST_SYNC_LIMIT", "2000"))
 # BLAS threads of the sentence encoder (one per web process is best on small machines).
 SPIRAL_USE_THREADS = int(env_str("SPIRAL_USE_THREADS", "1"))
+
+# --- Self-entry on phones ---------------------------------------------------------------------
+# A post-it is short; the limit keeps a phone from pasting a whole text into one.
+SPIRAL_SELFENTRY_MAX_LENGTH = int(env_str("SPIRAL_SELFENTRY_MAX_LENGTH", "500"))
+# Per meeting and anonymous phone; a phone sends its outbox in batches, so this is generous.
+SPIRAL_SELFENTRY_REQUESTS_PER_MINUTE = int(env_str("SPIRAL_SELFENTRY_REQUESTS_PER_MINUTE", "60"))
+# All phones of one meeting together (a room of 12 needs a tiny fraction of this).
+SPIRAL_SELFENTRY_MEETING_REQUESTS_PER_MINUTE = int(
+    env_str("SPIRAL_SELFENTRY_MEETING_REQUESTS_PER_MINUTE", "3000")
+)
+SPIRAL_SELFENTRY_MAX_POSTITS_PER_PHONE = int(env_str("SPIRAL_SELFENTRY_MAX_POSTITS_PER_PHONE", "300"))
+# Unknown codes tried from one address in 10 minutes before it has to wait (codes are guessable).
+SPIRAL_SELFENTRY_BAD_CODES_PER_10_MIN = int(env_str("SPIRAL_SELFENTRY_BAD_CODES_PER_10_MIN", "30"))

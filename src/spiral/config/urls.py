@@ -16,6 +16,7 @@ urlpatterns = [
     path("coding/", include("spiral.coding.urls")),
     path("quality/", include("spiral.quality.urls")),
     path("", include("spiral.consultations.urls")),
+    path("", include("spiral.selfentry.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
