@@ -72,17 +72,21 @@ def test_open_gives_a_short_unambiguous_code_and_reopening_keeps_it(
     assert GroupRestitution.objects.filter(group=meeting.group).count() == 1
     services.selfentry_close(session=first, user=facilitator)
     second = services.selfentry_open(meeting=meeting, user=facilitator)
-    assert second.pk != first.pk and second.is_open
+    assert second.pk != first.pk
+    assert second.is_open
     assert SelfEntrySession.objects.filter(meeting=meeting, closed_at__isnull=True).count() == 1
 
 
-def test_facilitator_opens_and_closes_through_the_pages(meeting: Meeting, facilitator: User) -> None:
+def test_facilitator_opens_and_closes_through_the_pages(
+    meeting: Meeting, facilitator: User
+) -> None:
     client = client_for(facilitator)
     response = client.post(reverse("selfentry:open", kwargs={"pk": meeting.pk}), follow=True)
     session = SelfEntrySession.objects.get(meeting=meeting)
     body = response.content.decode()
     assert session.code in body
-    assert "<svg" in body and 'class="qr"' in body  # the QR code, drawn inline
+    assert "<svg" in body
+    assert 'class="qr"' in body
     assert f"/s/{session.code}/" in body
     client.post(reverse("selfentry:close", kwargs={"pk": meeting.pk}))
     session.refresh_from_db()
@@ -131,7 +135,8 @@ def test_participants_are_counted_but_not_stored_as_sent(session: SelfEntrySessi
 
     assert participants_of(meeting=session.meeting) == 2
     stored = set(PostIt.objects.values_list("participant", flat=True))
-    assert len(stored) == 2 and not stored & set(phones)
+    assert len(stored) == 2
+    assert not stored & set(phones)
 
 
 def test_closed_meeting_refuses_postits_with_a_clear_message(
@@ -166,8 +171,11 @@ def test_unknown_code_and_code_typed_in_lower_case(session: SelfEntrySession) ->
     assert posted.status_code == 404
     lower = client.get(reverse("selfentry:phone", kwargs={"code": session.code.lower()}))
     assert lower.status_code == 200
-    start = client.get(reverse("selfentry:phone_start"), {"code": f" {session.code[:3]}-{session.code[3:]} "})
-    assert start.status_code == 302 and start["Location"].endswith(f"/s/{session.code}/")
+    start = client.get(
+        reverse("selfentry:phone_start"), {"code": f" {session.code[:3]}-{session.code[3:]} "}
+    )
+    assert start.status_code == 302
+    assert start["Location"].endswith(f"/s/{session.code}/")
 
 
 def test_forged_question_and_bad_items_are_refused_one_by_one(
@@ -191,7 +199,8 @@ def test_forged_question_and_bad_items_are_refused_one_by_one(
     response = _post(Client(), session.code, _phone_id(), items)
     assert response.status_code == 200
     results = response.json()["results"]
-    assert results[0]["ok"] and results[0]["created"]
+    assert results[0]["ok"]
+    assert results[0]["created"]
     assert [sorted(r["errors"]) for r in results[1:7]] == [
         ["question"],
         ["question"],
@@ -201,9 +210,9 @@ def test_forged_question_and_bad_items_are_refused_one_by_one(
         ["text"],
     ]
     assert "at most 500 characters" in results[3]["errors"]["text"]
-    assert list(Criterion.objects.filter(meeting=session.meeting).values_list("text", flat=True)) == [
-        "Une bonne idée"
-    ]
+    assert list(
+        Criterion.objects.filter(meeting=session.meeting).values_list("text", flat=True)
+    ) == ["Une bonne idée"]
     assert not Criterion.objects.filter(meeting=other).exists()
 
 
@@ -253,8 +262,7 @@ def test_rate_limit_per_phone_and_meeting(session: SelfEntrySession, settings: A
     (q1, *_rest) = _questions(session.meeting)
     phone = _phone_id()
     statuses = [
-        _post(Client(), session.code, phone, [_item(q1, f"Idée {n}")]).status_code
-        for n in range(3)
+        _post(Client(), session.code, phone, [_item(q1, f"Idée {n}")]).status_code for n in range(3)
     ]
     assert statuses == [200, 200, 429]
     limited = _post(Client(), session.code, phone, [_item(q1, "Encore")])
@@ -288,7 +296,8 @@ def test_anonymous_post_needs_the_csrf_token_of_the_page(session: SelfEntrySessi
     )
     assert accepted.status_code == 200
     status = client.get(reverse("selfentry:phone_status", kwargs={"code": session.code}))
-    assert status.json()["open"] is True and status.json()["csrf"]
+    assert status.json()["open"] is True
+    assert status.json()["csrf"]
 
 
 def test_phone_page_shows_questions_in_order_and_no_other_postit(
@@ -317,9 +326,11 @@ def test_any_text_is_saved_exactly_or_refused_with_a_reason(
     [result] = response.json()["results"]
     saved = Criterion.objects.filter(client_token=services.TOKEN_PREFIX + client_id).first()
     if result["ok"]:
-        assert saved is not None and saved.text == text.strip()
+        assert saved is not None
+        assert saved.text == text.strip()
     else:
-        assert saved is None and result["errors"]["text"]
+        assert saved is None
+        assert result["errors"]["text"]
 
 
 # --- the wall: live board, merges, validation ------------------------------------------------
@@ -385,9 +396,7 @@ def test_merge_counts_expressions_and_undo_gives_the_postits_back(
     a.refresh_from_db()
     assert a.expressions == 1
     assert Criterion.objects.filter(meeting=session.meeting).count() == 3
-    actions = list(
-        CriterionRevision.objects.filter(criterion=b).values_list("action", flat=True)
-    )
+    actions = list(CriterionRevision.objects.filter(criterion=b).values_list("action", flat=True))
     assert actions == ["created", "deleted", "restored"]
     assert CriterionMerge.objects.filter(undone_at__isnull=True).count() == 0
 
@@ -410,7 +419,9 @@ def test_merge_refuses_forged_or_mixed_postits(
     assert not CriterionMerge.objects.exists()
     a.refresh_from_db()
     elsewhere.refresh_from_db()
-    assert a.expressions == 1 and elsewhere.deleted_at is None and b.deleted_at is None
+    assert a.expressions == 1
+    assert elsewhere.deleted_at is None
+    assert b.deleted_at is None
 
 
 def test_group_validation_is_recorded_and_closes_writing(
@@ -418,7 +429,9 @@ def test_group_validation_is_recorded_and_closes_writing(
 ) -> None:
     a, b, _c = _three_postits(session)
     client = client_for(facilitator)
-    client.post(reverse("selfentry:merge", kwargs={"pk": session.meeting_id}), {"criterion": [a.pk, b.pk]})
+    client.post(
+        reverse("selfentry:merge", kwargs={"pk": session.meeting_id}), {"criterion": [a.pk, b.pk]}
+    )
     client.post(
         reverse("selfentry:validate", kwargs={"pk": session.meeting_id}),
         {"note": "D'accord à l'unanimité"},
@@ -456,22 +469,27 @@ def test_restitution_shows_criteria_codes_and_synthesis(tree: Tree) -> None:
     response = Client().get(url)
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Avoir un travail stable" in body and "Pas encore codé" in body
+    assert "Avoir un travail stable" in body
+    assert "Pas encore codé" in body
     coding = criterion.codings.get()
     assert coding.component.code in body
     assert "not coded yet" in body
     assert response["X-Robots-Tag"] == "noindex"
     services.restitution_set_enabled(group_id=meeting.group_id, enabled=False)
     assert Client().get(url).status_code == 404
-    assert Client().get(reverse("selfentry:restitution", kwargs={"token": "guess"})).status_code == 404
+    assert (
+        Client().get(reverse("selfentry:restitution", kwargs={"token": "guess"})).status_code == 404
+    )
 
 
 def test_restitution_of_a_small_group_shows_totals_only(tree: Tree) -> None:
     meeting, _criterion = _coded_group_meeting(tree, size=3)
     restitution = services.restitution_ensure(group_id=meeting.group_id)
-    body = Client().get(
-        reverse("selfentry:restitution", kwargs={"token": restitution.token})
-    ).content.decode()
+    body = (
+        Client()
+        .get(reverse("selfentry:restitution", kwargs={"token": restitution.token}))
+        .content.decode()
+    )
     assert "Avoir un travail stable" not in body
     assert "Fewer than 5 people" in body
     assert "2 criteria" in body
@@ -483,9 +501,11 @@ def test_restitution_hides_the_name_of_a_private_territory(tree: Tree) -> None:
     territory.is_public = False
     territory.save()
     restitution = services.restitution_ensure(group_id=meeting.group_id)
-    body = Client().get(
-        reverse("selfentry:restitution", kwargs={"token": restitution.token})
-    ).content.decode()
+    body = (
+        Client()
+        .get(reverse("selfentry:restitution", kwargs={"token": restitution.token}))
+        .content.decode()
+    )
     assert territory.name not in body
     assert "Avoir un travail stable" in body
 
@@ -523,7 +543,9 @@ def test_group_facilitator_without_role_is_allowed(
     session: SelfEntrySession, outsider: User
 ) -> None:
     session.meeting.group.facilitators.add(outsider)
-    response = client_for(outsider).get(reverse("selfentry:wall", kwargs={"pk": session.meeting_id}))
+    response = client_for(outsider).get(
+        reverse("selfentry:wall", kwargs={"pk": session.meeting_id})
+    )
     assert response.status_code == 200
 
 
@@ -539,7 +561,8 @@ def test_facilitator_views_denied(
 ) -> None:
     url = reverse(name, kwargs={"pk": session.meeting_id})
     anonymous = getattr(Client(), method)(url, data)
-    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    assert anonymous.status_code == 302
+    assert "/accounts/login/" in anonymous["Location"]
     assert getattr(client_for(outsider), method)(url, data).status_code == 403
     observer = user_with_role("observer", tree["town"])  # may read, may not run the meeting
     assert getattr(client_for(observer), method)(url, data).status_code == 403
@@ -547,7 +570,9 @@ def test_facilitator_views_denied(
     assert session.is_open  # nothing changed
 
 
-def test_merge_undo_permissions(session: SelfEntrySession, facilitator: User, outsider: User) -> None:
+def test_merge_undo_permissions(
+    session: SelfEntrySession, facilitator: User, outsider: User
+) -> None:
     a, b, _c = _three_postits(session)
     merge = services.criteria_merge(meeting=session.meeting, target=a, others=[b], user=facilitator)
     url = reverse("selfentry:merge_undo", kwargs={"pk": session.meeting_id, "merge_pk": merge.pk})

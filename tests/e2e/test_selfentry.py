@@ -94,7 +94,8 @@ def test_two_phones_one_offline_every_postit_once(live_server: Any, new_context:
     code = page.locator("[data-code]").inner_text()
     assert page.locator("svg.qr").count() == 1
     phone_url = page.locator("[data-phone-link]").get_attribute("href")
-    assert phone_url is not None and phone_url.endswith(f"/s/{code}/")
+    assert phone_url is not None
+    assert phone_url.endswith(f"/s/{code}/")
     wall = desk.new_page()
     wall.goto(f"{live_server.url}/meetings/{meeting.pk}/wall/")
 
@@ -163,7 +164,9 @@ def test_two_phones_one_offline_every_postit_once(live_server: Any, new_context:
     ).click()
     expect(wall.locator("li.postit")).to_have_count(11)
     expect(wall.locator("li.postit", has_text="Avoir un travail")).to_contain_text("×2")
-    assert sum(Criterion.objects.filter(meeting=meeting).values_list("expressions", flat=True)) == 12
+    assert (
+        sum(Criterion.objects.filter(meeting=meeting).values_list("expressions", flat=True)) == 12
+    )
 
     wall.get_by_role("button", name="The group validates these criteria").click()
     expect(wall.locator(".messages")).to_contain_text("validation was recorded")

@@ -34,16 +34,14 @@ def open_session_of(*, meeting: Meeting) -> SelfEntrySession | None:
 
 def participants_of(*, meeting: Meeting) -> int:
     """Phones that wrote at least one post-it in this meeting (counted, never identified)."""
-    return (
-        PostIt.objects.filter(session__meeting=meeting).values("participant").distinct().count()
-    )
+    return PostIt.objects.filter(session__meeting=meeting).values("participant").distinct().count()
 
 
 def wall_version(*, meeting: Meeting) -> str:
     """Changes whenever anything on the wall changes: every criterion write leaves a revision."""
-    revision = CriterionRevision.objects.filter(criterion__meeting=meeting).aggregate(
-        m=Max("pk")
-    )["m"]
+    revision = CriterionRevision.objects.filter(criterion__meeting=meeting).aggregate(m=Max("pk"))[
+        "m"
+    ]
     session = open_session_of(meeting=meeting)
     return f"{revision or 0}-{session.pk if session else 0}"
 

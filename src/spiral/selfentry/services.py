@@ -49,7 +49,7 @@ class SelfEntryClosed(SelfEntryError):
 
 def code_normalise(raw: str) -> str:
     """What a participant typed, as stored: capitals, no blanks or dashes."""
-    return re.sub(r"[\s-]", "", raw or "").upper()[:CODE_LENGTH * 2]
+    return re.sub(r"[\s-]", "", raw or "").upper()[: CODE_LENGTH * 2]
 
 
 def _new_code() -> str:

@@ -242,15 +242,11 @@ class _TooMany(Exception):
 
 
 def _too_many(wait: int, *, as_json: bool, request: SpiralRequest) -> HttpResponse:
-    message = _("Too many attempts: wait %(seconds)s seconds, then try again.") % {
-        "seconds": wait
-    }
+    message = _("Too many attempts: wait %(seconds)s seconds, then try again.") % {"seconds": wait}
     if as_json:
         response: HttpResponse = JsonResponse({"ok": False, "error": message}, status=429)
     else:
-        response = render(
-            request, "selfentry/phone_message.html", {"message": message}, status=429
-        )
+        response = render(request, "selfentry/phone_message.html", {"message": message}, status=429)
     response["Retry-After"] = str(wait)
     return response
 
