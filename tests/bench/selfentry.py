@@ -1,0 +1,213 @@
+"""Self-entry benchmark: many phones post post-its at once to a running server.
+
+    python tests/bench/selfentry.py --database sqlite
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/spiral_bench_selfentry \
+        python tests/bench/selfentry.py --database postgres
+
+Builds a throw-away database, opens a meeting for self-entry, starts `manage.py runserver` on a
+loopback port, then 50 simulated phones (threads, each with its own cookies and CSRF token)
+send 2,000 post-its one per request, as a real phone does, and replay 10 % of them as a phone
+whose answer was lost would. Prints the time taken, the latencies, and checks that every
+post-it was counted exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+
+def configure(database: str) -> str:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spiral.config.settings")
+    os.environ["AXES_ENABLED"] = "0"
+    if database == "sqlite":
+        path = ROOT / "var" / "bench-selfentry.sqlite3"
+        path.parent.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        os.environ["SQLITE_PATH"] = str(path)
+        os.environ.pop("DATABASE_URL", None)
+        return f"SQLite {__import__('sqlite3').sqlite_version} (file, WAL)"
+    url = os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/spiral_bench_selfentry"
+    )
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+        version = connection.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+    os.environ["DATABASE_URL"] = url
+    return f"PostgreSQL {version}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def phone(base: str, code: str, question_ids: list[int], count: int, replay_every: int) -> dict:
+    """One phone: open the page (cookie and CSRF token), then send its post-its one by one."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/s/{code}/", timeout=60).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    participant = uuid.uuid4().hex
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    created = 0
+
+    def send(item: dict) -> None:
+        nonlocal created
+        body = json.dumps({"participant": participant, "items": [item]}).encode()
+        request = urllib.request.Request(
+            f"{base}/s/{code}/postits/",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-CSRFToken": token,
+                "Referer": f"{base}/s/{code}/",
+            },
+        )
+        start = time.perf_counter()
+        try:
+            with opener.open(request, timeout=60) as response:
+                status = response.status
+                payload = json.loads(response.read())
+                created += sum(1 for r in payload["results"] if r["created"])
+        except urllib.error.HTTPError as error:
+            status = error.code
+        latencies.append(time.perf_counter() - start)
+        statuses[status] = statuses.get(status, 0) + 1
+
+    for n in range(count):
+        item = {
+            "client_id": uuid.uuid4().hex,
+            "question": question_ids[n % len(question_ids)],
+            "text": f"Post-it {n} de {participant[:6]}",
+        }
+        send(item)
+        if replay_every and n % replay_every == 0:
+            send(item)  # the answer was lost: the phone sends the same post-it again
+    return {"latencies": latencies, "statuses": statuses, "created": created}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--phones", type=int, default=50)
+    parser.add_argument("--postits", type=int, default=2000)
+    args = parser.parse_args()
+    engine = configure(args.database)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from spiral.consultations.models import Criterion
+    from spiral.selfentry.models import PostIt
+    from spiral.selfentry.services import selfentry_open
+    from tests.factories import GroupFactory, MeetingFactory, TerritoryFactory
+
+    territory = TerritoryFactory(name="Bench town", kind="locality")
+    meeting = MeetingFactory(group=GroupFactory(territory=territory))
+    session = selfentry_open(meeting=meeting, user=None)
+    question_ids = list(meeting.question_set.questions.values_list("pk", flat=True))
+    django.db.connections.close_all()
+
+    port = free_port()
+    env = dict(os.environ, SPIRAL_ENV="development", DEBUG="0")
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        per_phone = args.postits // args.phones
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.phones) as pool:
+            results = list(
+                pool.map(
+                    lambda _i: phone(base, session.code, question_ids, per_phone, 10),
+                    range(args.phones),
+                )
+            )
+        elapsed = time.perf_counter() - start
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    latencies = sorted(x for r in results for x in r["latencies"])
+    statuses: dict[int, int] = {}
+    for r in results:
+        for status, n in r["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + n
+    criteria = Criterion.objects.filter(meeting=meeting).count()
+    postits = PostIt.objects.filter(session=session).count()
+    phones = PostIt.objects.values("participant").distinct().count()
+    expected = per_phone * args.phones
+    rows = [
+        (
+            "machine",
+            f"{os.cpu_count()} cores, {platform.python_implementation()} "
+            f"{platform.python_version()}",
+        ),
+        ("database", engine),
+        ("server", "manage.py runserver (threaded), same machine"),
+        ("phones (concurrent)", str(args.phones)),
+        ("post-its written", str(expected)),
+        ("requests (incl. replays)", str(len(latencies))),
+        ("HTTP statuses", ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))),
+        ("wall-clock time", f"{elapsed:.1f} s"),
+        ("throughput", f"{len(latencies) / elapsed:.0f} requests/s"),
+        (
+            "latency p50 / p95 / max",
+            f"{statistics.median(latencies) * 1000:.0f} / "
+            f"{latencies[int(len(latencies) * 0.95)] * 1000:.0f} / {latencies[-1] * 1000:.0f} ms",
+        ),
+        ("criteria saved", str(criteria)),
+        ("answered 'created'", str(sum(r["created"] for r in results))),
+        ("post-it rows", str(postits)),
+        ("phones counted", str(phones)),
+        ("every post-it counted once", "yes" if criteria == postits == expected else "NO"),
+    ]
+    width = max(len(name) for name, _v in rows)
+    print(f"{'measure'.ljust(width)} | value")
+    print(f"{'-' * width}-|-{'-' * 40}")
+    for name, value in rows:
+        print(f"{name.ljust(width)} | {value}")
+    if not criteria == postits == expected:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
