@@ -6,7 +6,7 @@
 
 Builds a throw-away database, opens a meeting for self-entry, starts `manage.py runserver` on a
 loopback port, then 50 simulated phones (threads, each with its own cookies and CSRF token)
-send 2,000 post-its one per request, as a real phone does, and replay 10 % of them as a phone
+send 2,000 post-its one per request, as a real phone does, and replay one request in 10 as a phone
 whose answer was lost would. Prints the time taken, the latencies, and checks that every
 post-it was counted exactly once.
 """
@@ -18,6 +18,7 @@ import http.cookiejar
 import json
 import os
 import platform
+import random
 import re
 import socket
 import statistics
@@ -65,7 +66,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def phone(base: str, code: str, question_ids: list[int], count: int, replay_every: int) -> dict:
+def phone(
+    base: str, code: str, question_ids: list[int], count: int, replay_every: int, batch: int
+) -> dict:
     """One phone: open the page (cookie and CSRF token), then send its post-its one by one."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -75,40 +78,57 @@ def phone(base: str, code: str, question_ids: list[int], count: int, replay_ever
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     created = 0
+    retries = 0
 
-    def send(item: dict) -> None:
-        nonlocal created
-        body = json.dumps({"participant": participant, "items": [item]}).encode()
-        request = urllib.request.Request(
-            f"{base}/s/{code}/postits/",
-            data=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-CSRFToken": token,
-                "Referer": f"{base}/s/{code}/",
-            },
-        )
-        start = time.perf_counter()
-        try:
-            with opener.open(request, timeout=60) as response:
-                status = response.status
-                payload = json.loads(response.read())
-                created += sum(1 for r in payload["results"] if r["created"])
-        except urllib.error.HTTPError as error:
-            status = error.code
-        latencies.append(time.perf_counter() - start)
-        statuses[status] = statuses.get(status, 0) + 1
+    def send(items: list[dict]) -> None:
+        """Send like the phone's script: on a server error, a 429 or no answer, wait (1, 2,
+        4 ... 30 s) and send the same post-its again."""
+        nonlocal created, retries
+        body = json.dumps({"participant": participant, "items": items}).encode()
+        for attempt in range(30):
+            request = urllib.request.Request(
+                f"{base}/s/{code}/postits/",
+                data=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-CSRFToken": token,
+                    "Referer": f"{base}/s/{code}/",
+                },
+            )
+            start = time.perf_counter()
+            try:
+                with opener.open(request, timeout=60) as response:
+                    status = response.status
+                    payload = json.loads(response.read())
+                    created += sum(1 for r in payload["results"] if r["created"])
+            except urllib.error.HTTPError as error:
+                status = error.code
+            except OSError:
+                status = 0
+            latencies.append(time.perf_counter() - start)
+            statuses[status] = statuses.get(status, 0) + 1
+            if status == 200:
+                return
+            retries += 1
+            time.sleep(min(30.0, 2.0**attempt) + random.random() / 2)
+        raise RuntimeError("a post-it could not be sent after 30 attempts")
 
+    pending: list[dict] = []
+    batches = 0
     for n in range(count):
         item = {
             "client_id": uuid.uuid4().hex,
             "question": question_ids[n % len(question_ids)],
             "text": f"Post-it {n} de {participant[:6]}",
         }
-        send(item)
-        if replay_every and n % replay_every == 0:
-            send(item)  # the answer was lost: the phone sends the same post-it again
-    return {"latencies": latencies, "statuses": statuses, "created": created}
+        pending.append(item)
+        if len(pending) >= batch or n == count - 1:
+            send(pending)
+            batches += 1
+            if replay_every and batches % replay_every == 1:
+                send(pending)  # the answer was lost: the phone sends the same post-its again
+            pending = []
+    return {"latencies": latencies, "statuses": statuses, "created": created, "retries": retries}
 
 
 def main() -> None:
@@ -116,6 +136,12 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--phones", type=int, default=50)
     parser.add_argument("--postits", type=int, default=2000)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="post-its per request (a phone with a backlog sends up to 20)",
+    )
     args = parser.parse_args()
     engine = configure(args.database)
     import django
@@ -136,13 +162,14 @@ def main() -> None:
     django.db.connections.close_all()
 
     port = free_port()
+    server_log = open(ROOT / "var" / "bench-selfentry-server.log", "w")  # noqa: SIM115
     env = dict(os.environ, SPIRAL_ENV="development", DEBUG="0")
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=server_log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -157,7 +184,7 @@ def main() -> None:
         with ThreadPoolExecutor(max_workers=args.phones) as pool:
             results = list(
                 pool.map(
-                    lambda _i: phone(base, session.code, question_ids, per_phone, 10),
+                    lambda _i: phone(base, session.code, question_ids, per_phone, 10, args.batch),
                     range(args.phones),
                 )
             )
@@ -165,6 +192,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        server_log.close()
 
     latencies = sorted(x for r in results for x in r["latencies"])
     statuses: dict[int, int] = {}
@@ -185,7 +213,9 @@ def main() -> None:
         ("server", "manage.py runserver (threaded), same machine"),
         ("phones (concurrent)", str(args.phones)),
         ("post-its written", str(expected)),
-        ("requests (incl. replays)", str(len(latencies))),
+        ("post-its per request", str(args.batch)),
+        ("requests (incl. replays, retries)", str(len(latencies))),
+        ("retries after 5xx / 429 / no answer", str(sum(r["retries"] for r in results))),
         ("HTTP statuses", ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))),
         ("wall-clock time", f"{elapsed:.1f} s"),
         ("throughput", f"{len(latencies) / elapsed:.0f} requests/s"),
