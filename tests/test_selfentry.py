@@ -216,6 +216,22 @@ def test_forged_question_and_bad_items_are_refused_one_by_one(
     assert not Criterion.objects.filter(meeting=other).exists()
 
 
+def test_text_that_no_database_can_store_is_refused(session: SelfEntrySession) -> None:
+    (q1, *_rest) = _questions(session.meeting)
+    body = json.dumps(
+        {"participant": _phone_id(), "items": [_item(q1, "moitié \ud800 de caractère")]}
+    )
+    assert "\\ud800" in body  # sent escaped, as a phone's JSON would
+    response = Client().post(
+        reverse("selfentry:phone_submit", kwargs={"code": session.code}),
+        data=body,
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert response.json()["results"][0]["errors"]["text"]
+    assert not Criterion.objects.exists()
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -137,6 +137,11 @@ def _check_item(item: PostItInput, questions: dict[int, Question]) -> dict[str, 
     if item.question_id not in questions:
         errors["question"] = _("This question does not belong to the meeting.")
     limit = settings.SPIRAL_SELFENTRY_MAX_LENGTH
+    try:
+        item.text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (\ud800) can come through JSON; no database would store it.
+        errors["text"] = _("This post-it contains a character that cannot be stored.")
     if len(item.text.strip()) > limit:
         errors["text"] = _(
             "A post-it holds at most %(limit)s characters; this one has %(length)s."

@@ -282,7 +282,6 @@ def phone(request: SpiralRequest, code: str) -> HttpResponse:
         "session": session,
         "meeting": meeting,
         "questions": questions,
-        "questions_data": [{"id": q.pk, "label": q.short_label, "text": q.text} for q in questions],
         "max_length": settings.SPIRAL_SELFENTRY_MAX_LENGTH,
         "restitution_url": (
             reverse("selfentry:restitution", kwargs={"token": restitution.token})
