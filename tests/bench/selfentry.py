@@ -4,8 +4,8 @@
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/spiral_bench_selfentry \
         python tests/bench/selfentry.py --database postgres
 
-Builds a throw-away database, opens a meeting for self-entry, starts `manage.py runserver` on a
-loopback port, then 50 simulated phones (threads, each with its own cookies and CSRF token)
+Builds a throw-away database, opens a meeting for self-entry, starts gunicorn (2 workers x 8 threads) on
+a loopback port, then 50 simulated phones (threads, each with its own cookies and CSRF token)
 send 2,000 post-its one per request, as a real phone does, and replay one request in 10 as a phone
 whose answer was lost would. Prints the time taken, the latencies, and checks that every
 post-it was counted exactly once.
@@ -164,8 +164,23 @@ def main() -> None:
     port = free_port()
     server_log = open(ROOT / "var" / "bench-selfentry-server.log", "w")  # noqa: SIM115
     env = dict(os.environ, SPIRAL_ENV="development", DEBUG="0")
+    # gunicorn as in production (README): 2 processes x 8 threads, so PostgreSQL sees at most
+    # 16 connections (runserver opens one per request thread and runs out of them).
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "spiral.config.wsgi",
+            "--chdir",
+            "src",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "8",
+            "--timeout",
+            "120",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -210,7 +225,7 @@ def main() -> None:
             f"{platform.python_version()}",
         ),
         ("database", engine),
-        ("server", "manage.py runserver (threaded), same machine"),
+        ("server", "gunicorn, 2 workers x 8 threads, same machine"),
         ("phones (concurrent)", str(args.phones)),
         ("post-its written", str(expected)),
         ("post-its per request", str(args.batch)),
