@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "spiral.indicators",
     "spiral.actions",
     "spiral.carbon",
+    "spiral.selfentry",
 ]
 
 MIDDLEWARE = [
@@ -323,3 +324,17 @@ SPIRAL_USE_THREADS = int(env_str("SPIRAL_USE_THREADS", "1"))
 # Results a visitor may pledge against or redo are reached by a signed private link; this salt
 # separates those signatures from every other use of SECRET_KEY.
 SPIRAL_CARBON_LINK_SALT = "spiral.carbon.result"
+# --- Self-entry on phones ---------------------------------------------------------------------
+# A post-it is short; the limit keeps a phone from pasting a whole text into one.
+SPIRAL_SELFENTRY_MAX_LENGTH = int(env_str("SPIRAL_SELFENTRY_MAX_LENGTH", "500"))
+# Per meeting and anonymous phone; a phone sends its outbox in batches, so this is generous.
+SPIRAL_SELFENTRY_REQUESTS_PER_MINUTE = int(env_str("SPIRAL_SELFENTRY_REQUESTS_PER_MINUTE", "60"))
+# All phones of one meeting together (a room of 12 needs a tiny fraction of this).
+SPIRAL_SELFENTRY_MEETING_REQUESTS_PER_MINUTE = int(
+    env_str("SPIRAL_SELFENTRY_MEETING_REQUESTS_PER_MINUTE", "3000")
+)
+SPIRAL_SELFENTRY_MAX_POSTITS_PER_PHONE = int(
+    env_str("SPIRAL_SELFENTRY_MAX_POSTITS_PER_PHONE", "300")
+)
+# Unknown codes tried from one address in 10 minutes before it has to wait (codes are guessable).
+SPIRAL_SELFENTRY_BAD_CODES_PER_10_MIN = int(env_str("SPIRAL_SELFENTRY_BAD_CODES_PER_10_MIN", "30"))

@@ -19,6 +19,7 @@ urlpatterns = [
     path("actions/", include("spiral.actions.urls")),
     path("carbon/", include("spiral.carbon.urls")),
     path("", include("spiral.consultations.urls")),
+    path("", include("spiral.selfentry.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
