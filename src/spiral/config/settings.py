@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "spiral.coding",
     "spiral.syntheses",
     "spiral.quality",
+    "spiral.transfers",
 ]
 
 MIDDLEWARE = [
@@ -315,3 +316,9 @@ SPIRAL_SUGGESTION_CONFIDENT = float(env_str("SPIRAL_SUGGESTION_CONFIDENT", "0.4"
 SPIRAL_SUGGEST_SYNC_LIMIT = int(env_str("SPIRAL_SUGGEST_SYNC_LIMIT", "2000"))
 # BLAS threads of the sentence encoder (one per web process is best on small machines).
 SPIRAL_USE_THREADS = int(env_str("SPIRAL_USE_THREADS", "1"))
+
+# --- Imports and exports (transfers) ----------------------------------------------------------
+# Imports of more lines than this are checked and saved by the task worker, with a progress bar.
+SPIRAL_IMPORT_SYNC_LIMIT = int(env_str("SPIRAL_IMPORT_SYNC_LIMIT", "5000"))
+# Largest file accepted for an import (bytes).
+SPIRAL_IMPORT_MAX_BYTES = int(env_str("SPIRAL_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
