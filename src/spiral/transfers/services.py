@@ -36,7 +36,7 @@ REPORT_LIMIT = 1000
 def import_job_create(
     *,
     kind: str,
-    user: User,
+    user: User | None,
     filename: str,
     content: bytes,
     territory: Territory,
