@@ -39,18 +39,37 @@ def decode(content: bytes) -> str:
         return content.decode("latin-1")
 
 
+def _consistent_width(sample: str, delimiter: str) -> int:
+    """The number of fields every line of the sample has with this delimiter, or 0."""
+    try:
+        rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
+    except csv.Error:
+        return 0
+    widths = {len(r) for r in rows if any(c.strip() for c in r)}
+    return widths.pop() if len(widths) == 1 else 0
+
+
 def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits every line of the sample into the same number of fields
+    (header included), csv.Sniffer's choice first; else the one most frequent in line one."""
     sample = text[:SNIFF_SAMPLE]
-    # The sniffer reads a sample; cut it at a line end so a half line does not mislead it.
+    # Cut the sample at a line end so a half line does not mislead the sniffer.
     if len(text) > SNIFF_SAMPLE and "\n" in sample:
         sample = sample.rsplit("\n", 1)[0]
     try:
-        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+        sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
-        first = sample.split("\n", 1)[0]
-        counts = {d: first.count(d) for d in DELIMITERS}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] else ","
+        sniffed = ""
+    widths = {d: _consistent_width(sample, d) for d in DELIMITERS}
+    if sniffed and widths.get(sniffed, 0) > 1:
+        return sniffed
+    consistent = [d for d in DELIMITERS if widths[d] > 1]
+    if consistent:
+        return max(consistent, key=lambda d: widths[d])
+    first = sample.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else (sniffed or ",")
 
 
 def _columns(first: list[str] | None, width: int, has_header: bool) -> list[str]:

@@ -37,9 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("--user", default="", help="username recorded as the author")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        meeting = Meeting.objects.select_related("group__territory").filter(
-            pk=options["meeting"]
-        ).first()
+        meeting = (
+            Meeting.objects.select_related("group__territory").filter(pk=options["meeting"]).first()
+        )
         if meeting is None:
             raise CommandError(f"No meeting {options['meeting']}.")
         user = None
