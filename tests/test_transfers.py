@@ -19,7 +19,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count
 from django.test import TestCase
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from spiral.accounts.models import Role, User
@@ -304,7 +305,8 @@ def test_territory_import_names_groups(tree: dict[str, Territory], coordinator: 
     )
     job = import_job_run(job=job)
     assert job.status == ImportStatus.REJECTED
-    assert job.errors[0]["line"] == 3 and "Inconnu" in job.errors[0]["message"]
+    assert job.errors[0]["line"] == 3
+    assert "Inconnu" in job.errors[0]["message"]
     job.content = content.rsplit("Inconnu", 1)[0].encode()
     job.save()
     job = import_job_run(job=job)
@@ -335,7 +337,8 @@ def test_large_import_runs_as_a_task_with_progress(
     assert job.status == ImportStatus.QUEUED
     assert len(default_task_backend.results) == 1  # type: ignore[attr-defined]
     progress = client.get(f"/transfers/imports/{job.pk}/progress/").json()
-    assert progress["running"] is True and progress["total"] == 50
+    assert progress["running"] is True
+    assert progress["total"] == 50
     page = client.get(f"/transfers/imports/{job.pk}/")
     assert b"data-progress-url" in page.content
 
@@ -414,15 +417,16 @@ def test_territories_import_builds_a_tree(tree: dict[str, Territory], coordinato
         t.pk for t in (tree["network"], tree["country"], tree["region"], tree["town"])
     ]
     street = Territory.objects.get(name="Rue des lilas")
-    assert street.parent == tree["neighbourhood"] and not street.is_public
+    assert street.parent == tree["neighbourhood"]
+    assert not street.is_public
 
 
 def test_territories_import_by_path_and_errors(
     tree: dict[str, Territory], coordinator: User
 ) -> None:
     content = (
-        "path;name;kind\na;A;locality\na/b;B;neighbourhood\nx/c;C;neighbourhood\na/d;D;planet\n"
-    ).encode()
+        b"path;name;kind\na;A;locality\na/b;B;neighbourhood\nx/c;C;neighbourhood\na/d;D;planet\n"
+    )
     job = import_job_create(
         kind=ImportKind.TERRITORIES,
         user=coordinator,
@@ -434,7 +438,7 @@ def test_territories_import_by_path_and_errors(
     assert job.status == ImportStatus.REJECTED
     assert [e["line"] for e in job.errors] == [4, 5]
     assert not Territory.objects.filter(name="A").exists()
-    loop = "code,name,kind,parent\nm,M,locality,n\nn,N,locality,m\n".encode()
+    loop = b"code,name,kind,parent\nm,M,locality,n\nn,N,locality,m\n"
     job = import_job_create(
         kind=ImportKind.TERRITORIES,
         user=coordinator,
@@ -473,8 +477,9 @@ def test_groups_import(tree: dict[str, Territory], coordinator: User) -> None:
         territory=tree["town"],
     )
     again = import_job_run(job=again)
-    assert again.status == ImportStatus.REJECTED and again.error_count == 3
-    bad = "name,profile,size\nX,martians,3\nY,elderly,zero\n".encode()
+    assert again.status == ImportStatus.REJECTED
+    assert again.error_count == 3
+    bad = b"name,profile,size\nX,martians,3\nY,elderly,zero\n"
     job = import_job_create(
         kind=ImportKind.GROUPS,
         user=coordinator,
@@ -497,12 +502,14 @@ def test_list_exports_csv_and_xlsx(meeting: Meeting, facilitator: User) -> None:
     groups = client.get(f"/transfers/territories/{slug}/export/groups.csv")
     assert groups.status_code == 200
     rows = list(csv.DictReader(io.StringIO(groups.content.decode())))
-    assert rows[0]["name"] == meeting.group.name and rows[0]["criteria"] == "6"
+    assert rows[0]["name"] == meeting.group.name
+    assert rows[0]["criteria"] == "6"
     meetings = client.get(f"/transfers/territories/{slug}/export/meetings.csv")
-    assert list(csv.DictReader(io.StringIO(meetings.content.decode())))[0]["criteria"] == "6"
+    assert next(iter(csv.DictReader(io.StringIO(meetings.content.decode()))))["criteria"] == "6"
     criteria = client.get(f"/transfers/territories/{slug}/export/criteria.csv")
     rows = list(csv.DictReader(io.StringIO(criteria.content.decode())))
-    assert len(rows) == 6 and rows[0]["codes"] == "A06"
+    assert len(rows) == 6
+    assert rows[0]["codes"] == "A06"
     xlsx = client.get(f"/transfers/territories/{slug}/export/criteria.xlsx")
     assert read_xlsx(xlsx.content).columns[0] == "id"
     assert client.get(f"/transfers/territories/{slug}/export/nothing.csv").status_code == 404
@@ -589,7 +596,8 @@ def test_package_describes_every_column_and_applies_small_numbers(
     assert "Dupont" not in content.decode("latin-1")
     assert report.suppressed_profiles == 1
     assert descriptor["spiral"]["suppressed"]["group_profiles"] == 1
-    assert len(tables["criteria.csv"]) == 10 and len(tables["codings.csv"]) == 8
+    assert len(tables["criteria.csv"]) == 10
+    assert len(tables["codings.csv"]) == 8
     # The team's package keeps the names.
     full, _report = package_build(territory=tree["town"], public=False)
     assert "Jeunes de Marie" in _package(full)[1]["groups.csv"][0]["name"] + "".join(
@@ -618,7 +626,8 @@ def test_codebook_is_refi_qda_with_stable_guids(db: None) -> None:
     top = root.find(f"{ns}Codes")
     assert top is not None
     dimension = top.find(f"{ns}Code")
-    assert dimension is not None and dimension.get("isCodable") == "true"
+    assert dimension is not None
+    assert dimension.get("isCodable") == "true"
     component = dimension.find(f"{ns}Code")
     assert component is not None
     code = component.get("name", "").split()[0]
@@ -670,9 +679,11 @@ def test_package_round_trip_gives_the_same_synthesis(
     assert before["totals"]
     content, _report = package_build(territory=scope, public=public)
     _wipe()
-    assert not Territory.objects.exists() and not GridVersion.objects.exists()
+    assert not Territory.objects.exists()
+    assert not GridVersion.objects.exists()
     counts = package_import(content=content)
-    assert counts["criteria"] == 10 and counts["codings"] == 8
+    assert counts["criteria"] == 10
+    assert counts["codings"] == 8
     imported = Territory.objects.get(parent__isnull=True)
     assert imported.name == scope.name
     assert _summary(imported) == before
@@ -756,7 +767,8 @@ def test_commands_import_criteria_and_packages(
     call_command("import_package", str(package), "--parent", tree["other_town"].slug, stdout=out)
     assert "6 criteria" in out.getvalue()
     copy = Territory.objects.get(parent=tree["other_town"])
-    assert copy.name == "Town" and copy.slug != "town"
+    assert copy.name == "Town"
+    assert copy.slug != "town"
 
 
 # --- Permissions: every view, allowed and denied --------------------------------------------
@@ -837,7 +849,8 @@ def test_hub_shows_links_by_permission(
 ) -> None:
     hub = f"/transfers/territories/{tree['town'].slug}/"
     public = client_for(None).get(hub).content.decode()
-    assert "package.zip" in public and "export/groups.csv" not in public
+    assert "package.zip" in public
+    assert "export/groups.csv" not in public
     assert "import/territories" not in client_for(facilitator).get(hub).content.decode()
     assert "import/territories" in client_for(coordinator).get(hub).content.decode()
 
@@ -854,7 +867,8 @@ def test_permissions_of_package_upload(
     response = client_for(network_admin).post(
         url, {"file": SimpleUploadedFile("p.zip", content), "parent": tree["other_town"].slug}
     )
-    assert response.status_code == 200 and b"Loaded: 1 territories" in response.content
+    assert response.status_code == 200
+    assert b"Loaded: 1 territories" in response.content
     assert Territory.objects.filter(parent=tree["other_town"], name="School").exists()
 
 

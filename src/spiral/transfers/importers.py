@@ -13,12 +13,13 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from spiral.accounts.models import User
 from spiral.coding.models import Coding, CodingSource
-from spiral.coding.services import coding_from_resolved, codings_written
+from spiral.coding.suggest.training import schedule_retrain_check
 from spiral.consultations.models import (
     Criterion,
     CriterionRevision,
@@ -40,6 +41,13 @@ from spiral.grid.models import GridVersion
 from spiral.syntheses.services import territory_stats_refresh
 from spiral.territories.models import CoordinationGroup, Territory, TerritoryKind
 from spiral.territories.services import unique_territory_slug
+from spiral.transfers.bulk import (
+    CODING_FIELDS,
+    CRITERION_FIELDS,
+    REVISION_FIELDS,
+    coding_values,
+    rows_insert,
+)
 from spiral.transfers.readers import Table
 
 BATCH = 2000
@@ -305,55 +313,75 @@ def criteria_import_commit(*, plan: CriteriaPlan, job_id: int, user: User | None
         .annotate(top=Max("position"))
     ):
         next_position[(meeting_id, question_id)] = top or 0
-    criteria: list[Criterion] = []
+    now = timezone.now()
+    user_id = user.pk if user else None
+    values = []
     for row in plan.rows:
         meeting = meetings[row.meeting_key]
         position_key = (meeting.pk, row.question.pk)
         next_position[position_key] += 1
-        criteria.append(
-            Criterion(
-                meeting_id=meeting.pk,
-                question_id=row.question.pk,
-                text=row.text,
-                language=row.language,
-                expressions=row.expressions,
-                position=next_position[position_key],
-                client_token=import_token(job_id, row.line),
-                group_id=meeting.group_id,
-                territory_id=meeting.group.territory_id,
-                created_by=user,
+        values.append(
+            (
+                now,
+                now,
+                meeting.pk,
+                row.question.pk,
+                row.text,
+                row.language,
+                row.expressions,
+                next_position[position_key],
+                import_token(job_id, row.line),
+                meeting.group_id,
+                meeting.group.territory_id,
+                user_id,
             )
         )
-    created = Criterion.objects.bulk_create(criteria, batch_size=BATCH)
-    CriterionRevision.objects.bulk_create(
-        [
-            CriterionRevision(
-                criterion_id=c.pk,
-                action=RevisionAction.CREATED,
-                text=c.text,
-                language=c.language,
-                expressions=c.expressions,
-                question_id=c.question_id,
-                changed_by=user,
-            )
-            for c in created
-        ],
-        batch_size=BATCH,
+    rows_insert(model=Criterion, fields=CRITERION_FIELDS, rows=values)
+    criterion_ids = dict(
+        Criterion.all_objects.filter(
+            meeting_id__in=[m.pk for m in meetings.values()],
+            client_token__startswith=import_token(job_id, 0)[:-1],
+        ).values_list("client_token", "pk")
     )
-    codings = Coding.objects.bulk_create(
-        [
-            coding_from_resolved(
-                criterion_id=c.pk, code=row.code, source=CodingSource.IMPORT, user=user
+    rows_insert(
+        model=CriterionRevision,
+        fields=REVISION_FIELDS,
+        rows=(
+            (
+                criterion_ids[import_token(job_id, row.line)],
+                RevisionAction.CREATED,
+                row.text,
+                row.language,
+                row.expressions,
+                row.question.pk,
+                user_id,
+                now,
             )
-            for row, c in zip(plan.rows, created, strict=True)
+            for row in plan.rows
+        ),
+    )
+    rows_insert(
+        model=Coding,
+        fields=CODING_FIELDS,
+        rows=(
+            coding_values(
+                criterion_id=criterion_ids[import_token(job_id, row.line)],
+                code=row.code,
+                source=CodingSource.IMPORT,
+                user_id=user_id,
+                now=now,
+            )
+            for row in plan.rows
             if row.code is not None
-        ],
-        batch_size=BATCH,
+        ),
     )
-    codings_written(codings)
+    # What codings_written does for saved rows: maybe retrain the suggestions of these versions.
+    schedule_retrain_check(
+        version_ids={row.code.component.version_id for row in plan.rows if row.code is not None}
+    )
     # One refresh of the stored figures for the whole file, not one per line.
-    territory_stats_refresh(territory_ids={c.territory_id for c in created})
-    return len(created)
+    territory_stats_refresh(territory_ids={m.group.territory_id for m in meetings.values()})
+    return len(plan.rows)
 
 
 # --- Territories ---------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from spiral.coding.models import Coding, CodingSource
-from spiral.coding.services import coding_from_resolved
 from spiral.consultations.models import (
     Criterion,
     CriterionRevision,
@@ -52,6 +51,13 @@ from spiral.grid.services import (
 from spiral.syntheses.services import territory_stats_refresh
 from spiral.territories.models import CoordinationGroup, Territory
 from spiral.territories.services import unique_territory_slug
+from spiral.transfers.bulk import (
+    CODING_FIELDS,
+    CRITERION_FIELDS,
+    REVISION_FIELDS,
+    coding_values,
+    rows_insert,
+)
 
 PACKAGE_FORMAT = 1
 QDA_NAMESPACE = "urn:QDA-XML:codebook:1.0"
@@ -748,9 +754,11 @@ def package_import(*, content: bytes, parent: Territory | None = None) -> dict[s
     created_meetings = Meeting.objects.bulk_create(meetings.values(), batch_size=2000)
     meetings = dict(zip(meetings.keys(), created_meetings, strict=True))
 
-    # Criteria.
+    # Criteria, revisions and codings: plain inserts (see bulk.py), ids read back in order.
     questions = {(q.question_set_id, q.code): q for q in Question.objects.all()}
-    criteria: dict[str, Criterion] = {}
+    now = timezone.now()
+    criterion_values: list[tuple[Any, ...]] = []
+    criterion_keys: list[str] = []
     for line, row in _read(archive, "criteria.csv"):
         meeting = meetings.get(row["meeting_id"])
         question = questions.get((meeting.question_set_id, row["question"])) if meeting else None
@@ -760,41 +768,48 @@ def package_import(*, content: bytes, parent: Territory | None = None) -> dict[s
                 LineError(line, _("criteria.csv: unknown meeting or question, or empty line."))
             )
             continue
-        criteria[row["id"]] = Criterion(
-            meeting=meeting,
-            question=question,
-            text=row["text"],
-            language=row["language"],
-            expressions=expressions,
-            position=len(criteria) + 1,
-            group=meeting.group,
-            territory=meeting.group.territory,
+        criterion_keys.append(row["id"])
+        criterion_values.append(
+            (
+                now,
+                now,
+                meeting.pk,
+                question.pk,
+                row["text"],
+                row["language"],
+                expressions,
+                len(criterion_values) + 1,
+                None,
+                meeting.group.pk,
+                meeting.group.territory.pk,
+                None,
+            )
         )
     if errors:
         raise ImportRejected(errors)
-    created_criteria = Criterion.objects.bulk_create(criteria.values(), batch_size=2000)
-    criteria = dict(zip(criteria.keys(), created_criteria, strict=True))
-    CriterionRevision.objects.bulk_create(
-        [
-            CriterionRevision(
-                criterion_id=c.pk,
-                action=RevisionAction.CREATED,
-                text=c.text,
-                language=c.language,
-                expressions=c.expressions,
-                question_id=c.question_id,
-            )
-            for c in created_criteria
-        ],
-        batch_size=2000,
+    rows_insert(model=Criterion, fields=CRITERION_FIELDS, rows=criterion_values)
+    # The meetings are new: every criterion in them is one of ours, in insertion order.
+    new_ids = list(
+        Criterion.all_objects.filter(meeting_id__in=[m.pk for m in meetings.values()])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    criteria = dict(zip(criterion_keys, new_ids, strict=True))
+    rows_insert(
+        model=CriterionRevision,
+        fields=REVISION_FIELDS,
+        rows=(
+            (pk, RevisionAction.CREATED, v[4], v[5], v[6], v[3], None, now)
+            for pk, v in zip(new_ids, criterion_values, strict=True)
+        ),
     )
 
     # Codings.
-    codings: list[Coding] = []
+    coding_rows: list[tuple[Any, ...]] = []
     for line, row in _read(archive, "codings.csv"):
-        criterion = criteria.get(row["criterion_id"])
+        criterion_id = criteria.get(row["criterion_id"])
         index = indexes.get(row["grid_version"])
-        if criterion is None or index is None:
+        if criterion_id is None or index is None:
             errors.append(LineError(line, _("codings.csv: unknown criterion or grid version.")))
             continue
         try:
@@ -802,21 +817,25 @@ def package_import(*, content: bytes, parent: Territory | None = None) -> dict[s
         except CodeError as error:
             errors.append(LineError(line, f"codings.csv: {error}"))
             continue
-        codings.append(
-            coding_from_resolved(
-                criterion_id=criterion.pk, code=resolved, source=CodingSource.IMPORT, user=None
+        coding_rows.append(
+            coding_values(
+                criterion_id=criterion_id,
+                code=resolved,
+                source=CodingSource.IMPORT,
+                user_id=None,
+                now=now,
             )
         )
     if errors:
         raise ImportRejected(errors)
-    Coding.objects.bulk_create(codings, batch_size=2000)
+    rows_insert(model=Coding, fields=CODING_FIELDS, rows=coding_rows)
     territory_stats_refresh(territory_ids=[t.pk for t in territories.values()])
     return {
         "territories": len(territories),
         "groups": len(groups),
         "meetings": len(meetings),
         "criteria": len(criteria),
-        "codings": len(codings),
+        "codings": len(coding_rows),
     }
 
 

@@ -84,7 +84,7 @@ def _columns(first: list[str] | None, width: int, has_header: bool) -> list[str]
     return names
 
 
-def read_csv(content: bytes, *, has_header: bool = True) -> Table:
+def read_csv(content: bytes, *, has_header: bool = True, limit: int | None = None) -> Table:
     text = decode(content)
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -101,6 +101,8 @@ def read_csv(content: bytes, *, has_header: bool = True) -> Table:
                 header = cells
                 continue
             rows.append((number, cells))
+            if limit is not None and len(rows) >= limit:
+                break
     except csv.Error as error:
         raise ImportRejected(
             [LineError(line_start, _("The file could not be read: %(error)s") % {"error": error})]
@@ -123,7 +125,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def read_xlsx(content: bytes, *, has_header: bool = True) -> Table:
+def read_xlsx(content: bytes, *, has_header: bool = True, limit: int | None = None) -> Table:
     """The first sheet, streamed (read-only mode keeps memory flat on large workbooks)."""
     from openpyxl import load_workbook
 
@@ -147,6 +149,8 @@ def read_xlsx(content: bytes, *, has_header: bool = True) -> Table:
                 header = cells
                 continue
             rows.append((number, cells))
+            if limit is not None and len(rows) >= limit:
+                break
     finally:
         workbook.close()
     width = max([len(header or [])] + [len(cells) for _n, cells in rows])
@@ -174,9 +178,11 @@ def detect_format(filename: str, content: bytes) -> str:
     return "csv"
 
 
-def read_table(content: bytes, *, file_format: str, has_header: bool = True) -> Table:
+def read_table(
+    content: bytes, *, file_format: str, has_header: bool = True, limit: int | None = None
+) -> Table:
     if file_format == "xlsx":
-        return read_xlsx(content, has_header=has_header)
+        return read_xlsx(content, has_header=has_header, limit=limit)
     if file_format == "paste":
         return read_paste(content)
-    return read_csv(content, has_header=has_header)
+    return read_csv(content, has_header=has_header, limit=limit)

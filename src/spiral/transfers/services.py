@@ -63,18 +63,23 @@ def import_job_create(
     return job
 
 
-def import_job_table(*, job: ImportJob) -> Table:
-    return read_table(bytes(job.content), file_format=job.file_format, has_header=job.has_header)
+def import_job_table(*, job: ImportJob, limit: int | None = None) -> Table:
+    """The job's file as a table; ``limit`` reads only the first rows (for the preview)."""
+    return read_table(
+        bytes(job.content), file_format=job.file_format, has_header=job.has_header, limit=limit
+    )
 
 
 @transaction.atomic
 def import_job_configure(
     *, job: ImportJob, mapping: dict[str, int | None], has_header: bool, options: dict[str, str]
 ) -> ImportJob:
+    if has_header != job.has_header:
+        # The header line becomes data or the reverse; no need to read a large file again.
+        job.total_lines += -1 if has_header else 1
     job.mapping = mapping
     job.has_header = has_header
     job.options = options
-    job.total_lines = len(import_job_table(job=job).rows)
     job.status = ImportStatus.UPLOADED
     job.errors = []
     job.error_count = 0

@@ -187,7 +187,11 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and job.is_running:
         return redirect("transfers:job", pk=job.pk)
     try:
-        table = import_job_table(job=job) if job.status != ImportStatus.DONE else None
+        table = (
+            import_job_table(job=job, limit=PREVIEW_ROWS)
+            if job.status != ImportStatus.DONE
+            else None
+        )
     except ImportRejected as rejected:
         messages.error(request, "; ".join(str(e.message) for e in rejected.errors))
         table = None
