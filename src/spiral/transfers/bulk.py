@@ -27,7 +27,14 @@ def rows_insert(*, model: type[Model], fields: Sequence[str], rows: Iterable[Seq
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
         f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
-    adapt = connection.ops.adapt_datetimefield_value
+    adapted: dict[datetime, Any] = {}
+
+    def adapt(value: datetime) -> Any:
+        # Rows of one import share a timestamp: adapt it once, not once per row.
+        if value not in adapted:
+            adapted[value] = connection.ops.adapt_datetimefield_value(value)
+        return adapted[value]
+
     count = 0
     chunk: list[Sequence[Any]] = []
     with connection.cursor() as cursor:

@@ -54,6 +54,7 @@ BATCH = 2000
 Progress = Callable[[int], None]
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d")
 TRUE_WORDS = {"1", "yes", "y", "true", "oui", "o", "vrai", "x"}
+COUNT_RE = re.compile(r"\d+(\.0+)?")
 FALSE_WORDS = {"0", "no", "n", "false", "non", "faux"}
 
 
@@ -245,7 +246,7 @@ def criteria_import_check(
         # The count.
         raw_count = _cell(cells, mapping, "count") or "1"
         try:
-            expressions = int(float(raw_count)) if re.fullmatch(r"\d+(\.0+)?", raw_count) else 0
+            expressions = int(float(raw_count)) if COUNT_RE.fullmatch(raw_count) else 0
         except ValueError:
             expressions = 0
         if expressions < 1:
