@@ -885,3 +885,29 @@ def test_links_hooked_into_existing_pages(meeting: Meeting, facilitator: User) -
     slug = meeting.group.territory.slug
     assert f"/transfers/territories/{slug}/" in client.get(f"/territories/{slug}/").content.decode()
     assert UserFactory  # factories stay importable for the e2e module
+
+
+def test_xlsx_import_counts_declared_rows_then_reads_them_all(
+    meeting: Meeting, facilitator: User
+) -> None:
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["Critère", "Nombre", "Code", "Question"])
+    for row in range(1, 151):
+        sheet.write_row(row, 0, [f"Critère {row}", 1 + row % 2, "A06" if row % 3 else "", "q1"])
+    workbook.close()
+    job = import_job_create(
+        kind=ImportKind.CRITERIA,
+        user=facilitator,
+        filename="c.xlsx",
+        content=buffer.getvalue(),
+        territory=meeting.group.territory,
+        meeting=meeting,
+    )
+    assert job.file_format == "xlsx"
+    assert job.total_lines == 150
+    job = import_job_run(job=job)
+    assert job.status == ImportStatus.DONE, job.errors
+    assert job.created_count == 150 == job.processed_lines
+    assert Coding.objects.filter(criterion__meeting=meeting).count() == 100

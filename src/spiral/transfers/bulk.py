@@ -2,8 +2,9 @@
 
 The ORM's bulk_create prepares every value of every row through the field machinery and, on
 SQLite, sends at most 999 parameters per statement: about 1 ms per imported line once the
-criterion, its revision and its coding are counted. A plain ``executemany`` of ready values is
-ten times faster and still runs inside the caller's transaction."""
+criterion, its revision and its coding are counted. A plain ``executemany`` of ready values on
+SQLite, and COPY on PostgreSQL, are many times faster and still run inside the caller's
+transaction."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def rows_insert(*, model: type[Model], fields: Sequence[str], rows: Iterable[Seq
             adapted[value] = connection.ops.adapt_datetimefield_value(value)
         return adapted[value]
 
+    if connection.vendor == "postgresql":
+        return _copy(table=meta.db_table, columns=columns, rows=rows)
     count = 0
     chunk: list[Sequence[Any]] = []
     with connection.cursor() as cursor:
@@ -47,6 +50,19 @@ def rows_insert(*, model: type[Model], fields: Sequence[str], rows: Iterable[Seq
         if chunk:
             cursor.executemany(sql, chunk)
             count += len(chunk)
+    return count
+
+
+def _copy(*, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> int:
+    """PostgreSQL: COPY FROM STDIN, several times faster than INSERTs (psycopg adapts values)."""
+    quote = connection.ops.quote_name
+    count = 0
+    with connection.cursor() as cursor:
+        statement = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+        with cursor.cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
     return count
 
 

@@ -157,6 +157,21 @@ def read_xlsx(content: bytes, *, has_header: bool = True, limit: int | None = No
     return Table(_columns(header, width, has_header), rows)
 
 
+def xlsx_row_count(content: bytes) -> int | None:
+    """Rows of the first sheet as the workbook declares them (header included), without reading
+    them: None when the workbook does not say."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:
+        return None
+    try:
+        return workbook.worksheets[0].max_row
+    finally:
+        workbook.close()
+
+
 def read_paste(content: bytes) -> Table:
     """Lines ``count;criterion;component`` read by the transcription screen's own parser."""
     rows: list[tuple[int, list[str]]] = []

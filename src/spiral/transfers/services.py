@@ -25,7 +25,7 @@ from spiral.transfers.importers import (
     territories_import_commit,
 )
 from spiral.transfers.models import ImportJob, ImportKind, ImportStatus
-from spiral.transfers.readers import Table, detect_format, read_table
+from spiral.transfers.readers import Table, detect_format, read_table, xlsx_row_count
 
 logger = logging.getLogger(__name__)
 # The report keeps this many bad lines; the count says how many there were in all.
@@ -46,7 +46,10 @@ def import_job_create(
 ) -> ImportJob:
     """Store an uploaded file and guess its column mapping (read errors raise ImportRejected)."""
     file_format = file_format or detect_format(filename, content)
-    table = read_table(content, file_format=file_format)
+    # A large workbook is slow to read: read its first rows (for the mapping) and take the count
+    # it declares; the import itself reads it all once.
+    declared = xlsx_row_count(content) if file_format == "xlsx" else None
+    table = read_table(content, file_format=file_format, limit=100 if declared else None)
     job = ImportJob(
         kind=kind,
         territory=territory,
@@ -55,7 +58,7 @@ def import_job_create(
         filename=filename[:255],
         file_format=file_format,
         content=content,
-        total_lines=len(table.rows),
+        total_lines=max(declared - 1, 0) if declared else len(table.rows),
         created_by=user,
         mapping=mapping_guess(kind=kind, columns=table.columns),
     )
@@ -112,7 +115,14 @@ def _progress(job: ImportJob) -> object:
     return report
 
 
-def _finish(job: ImportJob, *, status: str, errors: list[LineError], created: int = 0) -> None:
+def _finish(
+    job: ImportJob,
+    *,
+    status: str,
+    errors: list[LineError],
+    created: int = 0,
+    lines: int | None = None,
+) -> None:
     job.status = status
     job.error_count = len(errors)
     job.errors = [
@@ -121,6 +131,8 @@ def _finish(job: ImportJob, *, status: str, errors: list[LineError], created: in
     ]
     job.created_count = created
     job.finished_at = timezone.now()
+    if lines is not None:
+        job.total_lines = lines
     job.processed_lines = job.total_lines if status == ImportStatus.DONE else job.processed_lines
     job.save()
 
@@ -148,7 +160,9 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
                 progress=progress,  # type: ignore[arg-type]
             )
             if plan.errors:
-                _finish(job, status=ImportStatus.REJECTED, errors=plan.errors)
+                _finish(
+                    job, status=ImportStatus.REJECTED, errors=plan.errors, lines=len(table.rows)
+                )
                 return job
             _set_status(job, ImportStatus.SAVING)
             created = criteria_import_commit(plan=plan, job_id=job.pk, user=user)
@@ -157,7 +171,12 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
                 table=table, mapping=mapping, root=job.territory
             )
             if territories_plan.errors:
-                _finish(job, status=ImportStatus.REJECTED, errors=territories_plan.errors)
+                _finish(
+                    job,
+                    status=ImportStatus.REJECTED,
+                    errors=territories_plan.errors,
+                    lines=len(table.rows),
+                )
                 return job
             _set_status(job, ImportStatus.SAVING)
             created = territories_import_commit(plan=territories_plan, root=job.territory)
@@ -166,7 +185,12 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
                 table=table, mapping=mapping, root=job.territory, user=user
             )
             if groups_plan.errors:
-                _finish(job, status=ImportStatus.REJECTED, errors=groups_plan.errors)
+                _finish(
+                    job,
+                    status=ImportStatus.REJECTED,
+                    errors=groups_plan.errors,
+                    lines=len(table.rows),
+                )
                 return job
             _set_status(job, ImportStatus.SAVING)
             created = groups_import_commit(plan=groups_plan)
@@ -181,7 +205,7 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
             errors=[LineError(0, _("The import failed unexpectedly; nothing was saved."))],
         )
         return job
-    _finish(job, status=ImportStatus.DONE, errors=[], created=created)
+    _finish(job, status=ImportStatus.DONE, errors=[], created=created, lines=len(table.rows))
     # The file is no longer needed once its rows are in the database.
     ImportJob.objects.filter(pk=job.pk).update(content=b"")
     return job
