@@ -33,8 +33,9 @@ from spiral.consultations.models import (
     Question,
 )
 from spiral.grid.models import GridVersion
-from spiral.syntheses.models import TerritoryStats
+from spiral.syntheses.models import SynthesisCell, TerritoryStats
 from spiral.syntheses.selectors import SynthesisFilters, territory_synthesis
+from spiral.syntheses.services import territory_stats_rebuild
 from spiral.territories.models import Territory
 from spiral.transfers.exports import table_csv
 from spiral.transfers.models import ImportJob, ImportKind, ImportStatus
@@ -46,6 +47,16 @@ from tests.factories import CriterionFactory, GroupFactory, MeetingFactory, User
 
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 DUMMY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+CELL_FIELDS = (
+    "territory_id",
+    "facet",
+    "facet_value",
+    "question_kind",
+    "level",
+    "item_id",
+    "criteria",
+    "expressions",
+)
 CODES = ["A01", "A06", "B01", "D03", "F01", "H01", ""]
 
 
@@ -218,9 +229,12 @@ def test_three_bad_lines_among_1000_save_nothing_then_the_corrected_file_saves_a
     stats = TerritoryStats.objects.get(territory=meeting.group.territory)
     assert stats.criteria == 1000
     assert stats.expressions == sum(1 + n % 3 for n in range(1, 1001))
-    # The stored figures equal the raw rows.
+    # The stored figures refreshed at the end of the import equal a full rebuild from the rows.
     synthesis = territory_synthesis(territory=meeting.group.territory)
     assert synthesis.total.criteria == 1000
+    cells = set(SynthesisCell.objects.values_list(*CELL_FIELDS))
+    territory_stats_rebuild()
+    assert set(SynthesisCell.objects.values_list(*CELL_FIELDS)) == cells
 
 
 def test_reasons_are_translated(meeting: Meeting, facilitator: User) -> None:

@@ -185,6 +185,7 @@ def criteria_import_check(
             groups_by_name.setdefault(candidate.name.strip().casefold(), candidate)
             groups_by_name.setdefault(str(candidate.pk), candidate)
     existing_meetings: dict[tuple[int, datetime.date], Meeting] = {}
+    pending_meetings: dict[tuple[int, datetime.date], Meeting] = {}
     group_ids = [target.group.pk] if target.group else [g.pk for g in set(groups_by_name.values())]
     if target.meeting is None:
         for known in Meeting.objects.filter(group_id__in=group_ids).order_by("pk"):
@@ -223,9 +224,12 @@ def criteria_import_check(
                 if meeting is None:
                     if default_set is None:
                         problems.append(_("No default question set to create the meeting."))
+                    elif meeting_key in pending_meetings:
+                        meeting = pending_meetings[meeting_key]
                     else:
+                        # Not saved yet: it is created with the criteria, if every line is right.
                         plan.new_meetings[meeting_key] = group
-                        meeting = Meeting(
+                        meeting = pending_meetings[meeting_key] = Meeting(
                             group=group,
                             held_on=held_on,
                             question_set=default_set,
