@@ -925,3 +925,23 @@ def test_xlsx_import_counts_declared_rows_then_reads_them_all(
     assert job.status == ImportStatus.DONE, job.errors
     assert job.created_count == 150 == job.processed_lines
     assert Coding.objects.filter(criterion__meeting=meeting).count() == 100
+
+
+def test_group_synthesis_export(meeting: Meeting, facilitator: User, outsider: User) -> None:
+    run_import(facilitator, meeting, criteria_file(9))
+    group = meeting.group
+    url = f"/transfers/groups/{group.pk}/synthesis.csv"
+    response = client_for(facilitator).get(url)
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    a06 = [r for r in rows if r["code"] == "A06"]
+    assert sum(int(r["criteria"]) for r in a06) == sum(1 for n in range(1, 10) if n % 7 == 1)
+    one = client_for(facilitator).get(
+        f"/transfers/groups/{group.pk}/synthesis.xlsx?meeting={meeting.pk}"
+    )
+    assert one.status_code == 200
+    assert one.content[:2] == b"PK"
+    assert client_for(outsider).get(url).status_code == 403
+    assert client_for(None).get(url).status_code == 302
+    page = client_for(facilitator).get(f"/groups/{group.pk}/synthesis/")
+    assert url in page.content.decode()

@@ -19,6 +19,11 @@ urlpatterns = [
         name="territory_export",
     ),
     path("territories/<slug:slug>/package.zip", views.territory_package, name="package"),
+    path(
+        "groups/<int:pk>/synthesis.<str:fmt>",
+        views.group_synthesis_export,
+        name="group_synthesis_export",
+    ),
     path("grid/<slug:code>/codebook.qdc", views.grid_codebook, name="codebook"),
     path("imports/<int:pk>/", views.job_detail, name="job"),
     path("imports/<int:pk>/replace/", views.job_replace, name="job_replace"),

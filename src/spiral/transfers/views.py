@@ -23,17 +23,21 @@ from spiral.core.permissions import (
     can_manage_groups,
     can_manage_territory,
     can_transcribe,
+    can_view_group,
     can_view_private_data,
     can_view_territory,
     is_network_admin,
     require,
 )
 from spiral.grid.models import GridVersion
+from spiral.syntheses.exports import synthesis_csv, synthesis_xlsx
+from spiral.syntheses.selectors import group_synthesis, meeting_synthesis
 from spiral.territories.models import Territory
 from spiral.transfers.exports import (
     CRITERIA_COLUMNS,
     GROUP_COLUMNS,
     MEETING_COLUMNS,
+    XLSX_TYPE,
     group_rows,
     meeting_rows,
     scope_criteria_rows,
@@ -370,6 +374,26 @@ def territory_package(request: SpiralRequest, slug: str) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="spiral-{territory.slug}{suffix}-{timezone.localdate():%Y%m%d}.zip"'
     )
+    return response
+
+
+@login_required
+def group_synthesis_export(request: AuthenticatedRequest, pk: int, fmt: str) -> HttpResponse:
+    """A group's (or one of its meetings') synthesis as CSV or XLSX, the syntheses app's format."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    group = get_object_or_404(HomogeneousGroup.objects.select_related("territory"), pk=pk)
+    require(can_view_group(request.user, group))
+    meeting = None
+    if request.GET.get("meeting", "").isdigit():
+        meeting = get_object_or_404(Meeting, pk=request.GET["meeting"], group=group)
+    synthesis = meeting_synthesis(meeting=meeting) if meeting else group_synthesis(group=group)
+    filename = f"synthesis-group-{group.pk}" + (f"-{meeting.held_on:%Y%m%d}" if meeting else "")
+    if fmt == "csv":
+        response = HttpResponse(synthesis_csv(synthesis), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(synthesis_xlsx(synthesis), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response
 
 
