@@ -145,7 +145,7 @@ def main() -> None:
     results: list[tuple[str, float, str]] = []
 
     def timed_import(label: str, content: bytes, filename: str, **target: object) -> None:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         job = import_job_create(
             kind=ImportKind.CRITERIA,
             user=user,
@@ -159,12 +159,13 @@ def main() -> None:
         job.save()
         job = import_job_run(job=job)
         seconds = time.perf_counter() - start
+        cpu_seconds = time.process_time() - cpu
         outcome = (
             f"{job.created_count:,} saved"
             if job.status == ImportStatus.DONE
             else f"{job.status}, {job.error_count} line(s) reported"
         )
-        results.append((label, seconds, outcome))
+        results.append((label, seconds, f"{outcome} (CPU of this process: {cpu_seconds:.1f} s)"))
 
     timed_import(
         f"CSV {args.lines:,} lines, 3 bad -> refused", bad_content, "bad.csv", meeting=meeting
@@ -208,7 +209,8 @@ def main() -> None:
 
     print(
         f"\nImports and exports, {engine}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPU, {connection.vendor}; {meetings} meetings created by date\n"
+        f"{os.cpu_count()} CPU, {connection.vendor}; {meetings} meetings created by date; "
+        f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}\n"
     )
     print(f"| {'what':<46} | {'seconds':>8} | outcome")
     print(f"|{'-' * 48}|{'-' * 10}|{'-' * 40}")

@@ -36,7 +36,7 @@ from spiral.consultations.models import (
 from spiral.consultations.services import CriterionInput, _validate
 from spiral.core.errors import LineError
 from spiral.core.languages import CRITERION_LANGUAGE_CODES
-from spiral.grid.codes import GridIndex, ResolvedCode
+from spiral.grid.codes import CodeError, GridIndex, ResolvedCode
 from spiral.grid.models import GridVersion
 from spiral.syntheses.services import territory_stats_refresh
 from spiral.territories.models import CoordinationGroup, Territory, TerritoryKind
@@ -144,13 +144,38 @@ class _Questions:
         return ", ".join(codes.values_list("code", flat=True))
 
 
-def _grid_for(territory_id: int, cache: dict[int, GridIndex | None]) -> GridIndex | None:
-    if territory_id not in cache:
+class _RememberingGrid(GridIndex):
+    """A GridIndex that resolves each distinct code once: a file of 100,000 lines uses a few
+    dozen codes, each checked (and refused with the same message) exactly as the first time."""
+
+    def __init__(self, index: GridIndex) -> None:
+        self.__dict__.update(index.__dict__)
+        self._seen: dict[str, ResolvedCode | CodeError] = {}
+
+    def resolve(self, raw: str) -> ResolvedCode:
+        if raw not in self._seen:
+            try:
+                self._seen[raw] = super().resolve(raw)
+            except CodeError as error:
+                self._seen[raw] = error
+        outcome = self._seen[raw]
+        if isinstance(outcome, CodeError):
+            raise outcome
+        return outcome
+
+
+def _grid_for(
+    territory_id: int, cache: dict[tuple[str, int], GridIndex | None]
+) -> GridIndex | None:
+    """The grid a territory codes with, loaded once per version for the whole file."""
+    if ("territory", territory_id) not in cache:
         version_id = Territory.objects.get(pk=territory_id).effective_grid_version_id()
-        cache[territory_id] = (
-            GridIndex(GridVersion.objects.get(pk=version_id)) if version_id else None
-        )
-    return cache[territory_id]
+        if version_id and ("version", version_id) not in cache:
+            cache[("version", version_id)] = _RememberingGrid(
+                GridIndex(GridVersion.objects.get(pk=version_id))
+            )
+        cache[("territory", territory_id)] = cache[("version", version_id)] if version_id else None
+    return cache[("territory", territory_id)]
 
 
 def criteria_import_check(
@@ -177,7 +202,7 @@ def criteria_import_check(
         return plan
 
     questions = _Questions()
-    grids: dict[int, GridIndex | None] = {}
+    grids: dict[tuple[str, int], GridIndex | None] = {}
     default_set = QuestionSet.objects.filter(is_default=True).first()
     groups_by_name: dict[str, HomogeneousGroup] = {}
     if target.meeting is None and target.group is None:
