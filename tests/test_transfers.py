@@ -867,6 +867,8 @@ def test_hub_shows_links_by_permission(
     assert "export/groups.csv" not in public
     assert "import/territories" not in client_for(facilitator).get(hub).content.decode()
     assert "import/territories" in client_for(coordinator).get(hub).content.decode()
+    assert "codebook.qdc" in public
+    assert "/transfers/package/import/" not in client_for(coordinator).get(hub).content.decode()
 
 
 def test_permissions_of_package_upload(
