@@ -332,7 +332,7 @@ def territory_transfers(request: SpiralRequest, slug: str) -> HttpResponse:
             "can_import_territories": can_manage_territory(user, territory),
             "can_load_packages": is_network_admin(user),
             "grid_version": GridVersion.objects.filter(
-                pk=territory.effective_grid_version_id()
+                pk=territory.effective_grid_version_id() or 0
             ).first(),
             "recent_imports": ImportJob.objects.filter(territory=territory, created_by=user.pk)[:10]
             if user.is_authenticated
