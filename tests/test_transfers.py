@@ -201,6 +201,10 @@ def test_criteria_texts_round_trip_through_export_then_import(
 def test_three_bad_lines_among_1000_save_nothing_then_the_corrected_file_saves_all(
     meeting: Meeting, facilitator: User
 ) -> None:
+    # Figures consistent before the import (the fixtures are made around the services), with a
+    # criterion already there, so the import adds to existing figures.
+    CriterionFactory(meeting=meeting, text="Déjà là")
+    territory_stats_rebuild()
     bad = {
         17: ["", "1", "A01", "q1"],  # empty criterion
         500: ["Critère numéro 500", "beaucoup", "A01", "q2"],  # count is not a number
@@ -208,7 +212,7 @@ def test_three_bad_lines_among_1000_save_nothing_then_the_corrected_file_saves_a
     }
     job = run_import(facilitator, meeting, criteria_file(1000, bad=bad))
     assert job.status == ImportStatus.REJECTED
-    assert Criterion.objects.filter(meeting=meeting).count() == 0
+    assert Criterion.objects.filter(meeting=meeting).count() == 1
     # File lines: the header is line 1, data line n is file line n + 1.
     reasons = {e["line"]: e["message"] for e in job.errors}
     assert sorted(reasons) == [18, 501, 1000]
@@ -219,7 +223,7 @@ def test_three_bad_lines_among_1000_save_nothing_then_the_corrected_file_saves_a
     job = run_import(facilitator, meeting, criteria_file(1000))
     assert job.status == ImportStatus.DONE, job.errors
     assert job.created_count == 1000
-    criteria = Criterion.objects.filter(meeting=meeting)
+    criteria = Criterion.objects.filter(meeting=meeting).exclude(text="Déjà là")
     assert criteria.count() == 1000
     assert Coding.objects.filter(criterion__meeting=meeting).count() == sum(
         1 for n in range(1, 1001) if CODES[n % 7]
@@ -227,11 +231,11 @@ def test_three_bad_lines_among_1000_save_nothing_then_the_corrected_file_saves_a
     by_kind = dict(criteria.values_list("question__code").annotate(n=Count("pk")))
     assert by_kind == {"q1": 333, "q2": 334, "q3": 333}
     stats = TerritoryStats.objects.get(territory=meeting.group.territory)
-    assert stats.criteria == 1000
-    assert stats.expressions == sum(1 + n % 3 for n in range(1, 1001))
-    # The stored figures refreshed at the end of the import equal a full rebuild from the rows.
+    assert stats.criteria == 1001
+    assert stats.expressions == 1 + sum(1 + n % 3 for n in range(1, 1001))
+    # The stored figures after the import equal a full rebuild from the rows.
     synthesis = territory_synthesis(territory=meeting.group.territory)
-    assert synthesis.total.criteria == 1000
+    assert synthesis.total.criteria == 1001
     cells = set(SynthesisCell.objects.values_list(*CELL_FIELDS))
     territory_stats_rebuild()
     assert set(SynthesisCell.objects.values_list(*CELL_FIELDS)) == cells
@@ -283,6 +287,7 @@ def test_group_import_finds_or_creates_meetings_by_date(
     meeting: Meeting, facilitator: User
 ) -> None:
     group = meeting.group
+    territory_stats_rebuild()
     content = (
         "date,question,text,code,language\n"
         f"{meeting.held_on:%d/%m/%Y},q1,Un jardin,B01,fr\n"
@@ -303,6 +308,9 @@ def test_group_import_finds_or_creates_meetings_by_date(
     assert Criterion.objects.filter(meeting=meeting).count() == 1
     new = Meeting.objects.get(group=group, held_on="2026-11-03")
     assert list(new.criteria.values_list("language", flat=True)) == ["en", "fr"]
+    cells = set(SynthesisCell.objects.values_list(*CELL_FIELDS))
+    territory_stats_rebuild()
+    assert set(SynthesisCell.objects.values_list(*CELL_FIELDS)) == cells
 
 
 def test_territory_import_names_groups(tree: dict[str, Territory], coordinator: User) -> None:
@@ -703,6 +711,9 @@ def test_package_round_trip_gives_the_same_synthesis(
     assert _summary(imported) == before
     assert _summary(imported, SynthesisFilters(language="fr")) == before_fr
     assert _summary(imported, SynthesisFilters(question_kind="well_being")) == before_kind
+    cells = set(SynthesisCell.objects.values_list(*CELL_FIELDS))
+    territory_stats_rebuild()
+    assert set(SynthesisCell.objects.values_list(*CELL_FIELDS)) == cells
     # And the imported scope exports the same package again (ids aside).
     again, _ = package_build(territory=imported, public=public)
     first_texts = sorted(r["text"] for r in _package(content)[1]["criteria.csv"])

@@ -48,6 +48,7 @@ from spiral.transfers.bulk import (
     coding_values,
     rows_insert,
 )
+from spiral.transfers.figures import NewCriterion, figures_add_new_criteria
 from spiral.transfers.readers import Table
 
 BATCH = 2000
@@ -409,8 +410,35 @@ def criteria_import_commit(*, plan: CriteriaPlan, job_id: int, user: User | None
     schedule_retrain_check(
         version_ids={row.code.component.version_id for row in plan.rows if row.code is not None}
     )
-    # One refresh of the stored figures for the whole file, not one per line.
-    territory_stats_refresh(territory_ids={m.group.territory_id for m in meetings.values()})
+    # The figures change by the new criteria alone: added once for the whole file (figures.py).
+    profiles = dict(
+        HomogeneousGroup.objects.filter(pk__in={m.group_id for m in meetings.values()}).values_list(
+            "pk", "profile__code"
+        )
+    )
+    figures_add_new_criteria(
+        criteria=(
+            NewCriterion(
+                territory_id=meeting.group.territory_id,
+                question_kind=row.question.kind,
+                profile=profiles[meeting.group_id],
+                language=row.language,
+                month=f"{meeting.held_on:%Y-%m}",
+                expressions=row.expressions,
+                codes=(
+                    (
+                        row.code.component.pk,
+                        row.code.component.dimension_id,
+                        row.code.component.version_id,
+                    ),
+                )
+                if row.code is not None
+                else (),
+            )
+            for row in plan.rows
+            for meeting in (meetings[row.meeting_key],)
+        )
+    )
     return len(plan.rows)
 
 

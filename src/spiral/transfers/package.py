@@ -48,7 +48,7 @@ from spiral.grid.services import (
     grid_version_export_csv,
     parse_grid_csv,
 )
-from spiral.syntheses.services import territory_stats_refresh
+from spiral.syntheses.services import _stats_only_refresh
 from spiral.territories.models import CoordinationGroup, Territory
 from spiral.territories.services import unique_territory_slug
 from spiral.transfers.bulk import (
@@ -58,6 +58,7 @@ from spiral.transfers.bulk import (
     coding_values,
     rows_insert,
 )
+from spiral.transfers.figures import NewCriterion, NewGroup, figures_add_new_criteria
 
 PACKAGE_FORMAT = 1
 QDA_NAMESPACE = "urn:QDA-XML:codebook:1.0"
@@ -806,6 +807,7 @@ def package_import(*, content: bytes, parent: Territory | None = None) -> dict[s
 
     # Codings.
     coding_rows: list[tuple[Any, ...]] = []
+    resolved_of: dict[int, tuple[int, int, int]] = {}
     for line, row in _read(archive, "codings.csv"):
         criterion_id = criteria.get(row["criterion_id"])
         index = indexes.get(row["grid_version"])
@@ -817,6 +819,11 @@ def package_import(*, content: bytes, parent: Territory | None = None) -> dict[s
         except CodeError as error:
             errors.append(LineError(line, f"codings.csv: {error}"))
             continue
+        resolved_of[resolved.component.pk] = (
+            resolved.component.pk,
+            resolved.component.dimension_id,
+            resolved.component.version_id,
+        )
         coding_rows.append(
             coding_values(
                 criterion_id=criterion_id,
@@ -829,7 +836,31 @@ def package_import(*, content: bytes, parent: Territory | None = None) -> dict[s
     if errors:
         raise ImportRejected(errors)
     rows_insert(model=Coding, fields=CODING_FIELDS, rows=coding_rows)
-    territory_stats_refresh(territory_ids=[t.pk for t in territories.values()])
+    # Everything is new: the figures change by the package's own rows (see figures.py).
+    codes_of: dict[int, set[tuple[int, int, int]]] = defaultdict(set)
+    for values in coding_rows:
+        codes_of[values[0]].add(resolved_of[values[1]])
+    meeting_of = {m.pk: m for m in meetings.values()}
+    kind_of = dict(Question.objects.values_list("pk", "kind"))
+    figures_add_new_criteria(
+        criteria=(
+            NewCriterion(
+                territory_id=v[10],
+                question_kind=kind_of[v[3]],
+                profile=meeting_of[v[2]].group.profile.code,
+                language=v[5],
+                month=f"{meeting_of[v[2]].held_on:%Y-%m}",
+                expressions=v[6],
+                codes=tuple(sorted(codes_of.get(pk, ()))),
+            )
+            for pk, v in zip(new_ids, criterion_values, strict=True)
+        ),
+        groups=[
+            NewGroup(g.territory_id, g.profile.code, g.size, g.is_archived) for g in groups.values()
+        ],
+    )
+    # Territories without criteria get their (empty) counts too.
+    _stats_only_refresh(territory_ids=[t.pk for t in territories.values()])
     return {
         "territories": len(territories),
         "groups": len(groups),
