@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "spiral.actions",
     "spiral.carbon",
     "spiral.selfentry",
+    "spiral.transfers",
 ]
 
 MIDDLEWARE = [
@@ -338,3 +339,8 @@ SPIRAL_SELFENTRY_MAX_POSTITS_PER_PHONE = int(
 )
 # Unknown codes tried from one address in 10 minutes before it has to wait (codes are guessable).
 SPIRAL_SELFENTRY_BAD_CODES_PER_10_MIN = int(env_str("SPIRAL_SELFENTRY_BAD_CODES_PER_10_MIN", "30"))
+# --- Imports and exports (transfers) ----------------------------------------------------------
+# Imports of more lines than this are checked and saved by the task worker, with a progress bar.
+SPIRAL_IMPORT_SYNC_LIMIT = int(env_str("SPIRAL_IMPORT_SYNC_LIMIT", "5000"))
+# Largest file accepted for an import (bytes).
+SPIRAL_IMPORT_MAX_BYTES = int(env_str("SPIRAL_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))

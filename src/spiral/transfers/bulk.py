@@ -1,0 +1,122 @@
+"""Inserting hundreds of thousands of rows fast, on SQLite and PostgreSQL alike.
+
+The ORM's bulk_create prepares every value of every row through the field machinery and, on
+SQLite, sends at most 999 parameters per statement: about 1 ms per imported line once the
+criterion, its revision and its coding are counted. A plain ``executemany`` of ready values on
+SQLite, and COPY on PostgreSQL, are many times faster and still run inside the caller's
+transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+CHUNK = 5000
+
+
+def rows_insert(*, model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """INSERT the rows (values in the order of ``fields``, model field names) into the model's
+    table; datetimes are adapted for the backend. Returns the number of rows."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [str(meta.get_field(name).column) for name in fields]  # type: ignore[union-attr]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    adapted: dict[datetime, Any] = {}
+
+    def adapt(value: datetime) -> Any:
+        # Rows of one import share a timestamp: adapt it once, not once per row.
+        if value not in adapted:
+            adapted[value] = connection.ops.adapt_datetimefield_value(value)
+        return adapted[value]
+
+    if connection.vendor == "postgresql":
+        return _copy(table=meta.db_table, columns=columns, rows=rows)
+    count = 0
+    chunk: list[Sequence[Any]] = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            chunk.append([adapt(v) if isinstance(v, datetime) else v for v in row])
+            if len(chunk) == CHUNK:
+                cursor.executemany(sql, chunk)
+                count += len(chunk)
+                chunk = []
+        if chunk:
+            cursor.executemany(sql, chunk)
+            count += len(chunk)
+    return count
+
+
+def _copy(*, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> int:
+    """PostgreSQL: COPY FROM STDIN, several times faster than INSERTs (psycopg adapts values)."""
+    quote = connection.ops.quote_name
+    count = 0
+    with connection.cursor() as cursor:
+        statement = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+        with cursor.cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+    return count
+
+
+CRITERION_FIELDS = (
+    "created_at",
+    "updated_at",
+    "meeting",
+    "question",
+    "text",
+    "language",
+    "expressions",
+    "position",
+    "client_token",
+    "group",
+    "territory",
+    "created_by",
+)
+REVISION_FIELDS = (
+    "criterion",
+    "action",
+    "text",
+    "language",
+    "expressions",
+    "question",
+    "changed_by",
+    "changed_at",
+)
+CODING_FIELDS = (
+    "criterion",
+    "component",
+    "object_detail",
+    "sense_category",
+    "sense_reason",
+    "beneficiary",
+    "full_code",
+    "source",
+    "coded_by",
+    "created_at",
+)
+
+
+def coding_values(
+    *, criterion_id: int, code: Any, source: str, user_id: int | None, now: datetime
+) -> tuple[Any, ...]:
+    """The values of a Coding row for a resolved code (as coding.services.coding_from_resolved)."""
+    return (
+        criterion_id,
+        code.component.pk,
+        code.object_detail.pk if code.object_detail else None,
+        code.sense_category.pk if code.sense_category else None,
+        code.sense_reason.pk if code.sense_reason else None,
+        code.beneficiary.pk if code.beneficiary else None,
+        code.full_code,
+        source,
+        user_id,
+        now,
+    )
