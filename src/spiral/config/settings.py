@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "spiral.coding",
     "spiral.syntheses",
     "spiral.quality",
+    "spiral.reports",
 ]
 
 MIDDLEWARE = [

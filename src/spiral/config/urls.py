@@ -15,6 +15,7 @@ urlpatterns = [
     path("grid/", include("spiral.grid.urls")),
     path("coding/", include("spiral.coding.urls")),
     path("quality/", include("spiral.quality.urls")),
+    path("reports/", include("spiral.reports.urls")),
     path("", include("spiral.consultations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
