@@ -61,7 +61,7 @@ class ApiTokenForm(forms.Form):
             "criteria, codes) needs read and write."
         ),
     )
-    territories = forms.ModelMultipleChoiceField(
+    territories: forms.ModelMultipleChoiceField[Territory] = forms.ModelMultipleChoiceField(
         label=_lazy("Limit to these territories"),
         queryset=Territory.objects.none(),
         required=False,
