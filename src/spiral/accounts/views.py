@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from spiral.accounts.forms import ProfileForm
@@ -48,25 +48,25 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
-        label=_lazy("Name"),
+        label=gettext_lazy("Name"),
         max_length=100,
-        help_text=_lazy("What or who will use it, e.g. “open data export” or “town hall”."),
+        help_text=gettext_lazy("What or who will use it, e.g. “open data export” or “town hall”."),
     )
     access = forms.ChoiceField(
-        label=_lazy("Access"),
+        label=gettext_lazy("Access"),
         choices=ApiTokenAccess.choices,
         initial=ApiTokenAccess.READ,
-        help_text=_lazy(
+        help_text=gettext_lazy(
             "Read only is enough to read syntheses and criteria; writing (groups, meetings, "
             "criteria, codes) needs read and write."
         ),
     )
     territories: forms.ModelMultipleChoiceField[Territory] = forms.ModelMultipleChoiceField(
-        label=_lazy("Limit to these territories"),
+        label=gettext_lazy("Limit to these territories"),
         queryset=Territory.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_lazy(
+        help_text=gettext_lazy(
             "The token then works only there and below. None ticked: wherever you have a role."
         ),
     )
