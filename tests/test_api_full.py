@@ -127,6 +127,21 @@ EXAMPLES_PER_OPERATION = 20
 SLOW_OPERATIONS = {"POST /api/v1/suggestions": 2}
 
 
+@pytest.fixture(autouse=True)
+def _connections_kept_open() -> Any:
+    """Requests go through Django's real WSGI handler, which closes the database connection
+    at the end of each request; inside a test transaction (PostgreSQL) that would close the
+    test's own connection. Django's test client disconnects the same signals."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def light_suggestions(settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The suggestion model learns from the grid's own labels only (seconds, not a minute),
@@ -634,3 +649,14 @@ def test_the_openapi_document_is_complete() -> None:
                     assert "content" in response, f"{where} {code}"
             if method != "get" or "/groups" in path or "/meetings" in path or "/criteria/" in path:
                 assert "404" in responses or path.endswith(("/groups", "/suggestions")), where
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"held_on": "2026-05-04", "notes": "a\x00b"}, {"held_on": "2026-05-04", "place": "a\x01"}],
+)
+def test_control_characters_are_refused_before_the_database(
+    data: Any, writer: str, payload: dict[str, str]
+) -> None:
+    response = call("post", f"/groups/{data['young'].pk}/meetings", key=writer, json=payload)
+    assert response.status_code == 422

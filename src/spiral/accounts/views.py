@@ -56,6 +56,7 @@ class ApiTokenForm(forms.Form):
         label=gettext_lazy("Access"),
         choices=ApiTokenAccess.choices,
         initial=ApiTokenAccess.READ,
+        required=False,  # read only unless asked
         help_text=gettext_lazy(
             "Read only is enough to read syntheses and criteria; writing (groups, meetings, "
             "criteria, codes) needs read and write."
@@ -86,7 +87,7 @@ def api_tokens(request: AuthenticatedRequest) -> HttpResponse:
         _token, new_key = ApiToken.objects.issue(
             user=request.user,
             name=form.cleaned_data["name"],
-            access=form.cleaned_data["access"],
+            access=form.cleaned_data["access"] or ApiTokenAccess.READ,
             territories=form.cleaned_data["territories"],
         )
         form = ApiTokenForm(user=request.user)

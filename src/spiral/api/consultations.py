@@ -174,6 +174,11 @@ class MeetingIn(Schema):
     def _language(cls, value: str | None) -> str | None:
         return _language(value)
 
+    @field_validator("notes")
+    @classmethod
+    def _notes(cls, value: str) -> str:
+        return GroupIn._printable(value)
+
 
 class MeetingPageOut(PageOut):
     results: list[MeetingOut]
