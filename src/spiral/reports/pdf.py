@@ -7,6 +7,7 @@ text typed by a citizen can never make the server fetch something."""
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+
+# WeasyPrint tells every step of every render at INFO: noise in a server's log.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 # The page's base URL: relative and root-relative URLs resolve under it, and only those whose
 # path is below STATIC_URL are served (from disk).
