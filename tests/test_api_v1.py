@@ -213,7 +213,7 @@ def test_one_territory(tree: Tree, data: Any) -> None:
     assert body["figures"]["criteria"] == 7
     missing = get("/api/v1/territories/999999")
     assert missing.status_code == 404
-    assert missing.json() == {"detail": "Not Found"}
+    assert missing.json() == {"detail": "Not Found", "code": "not_found"}
     malformed = get("/api/v1/territories/abc/synthesis")
     assert malformed.status_code == 422
     assert malformed.json()["detail"][0]["loc"] == ["path", "territory_id"]
@@ -248,7 +248,7 @@ def test_private_territory_is_404_for_anonymous_and_for_users_without_role(
 
     for response in (anonymous, with_token, with_session):
         assert response.status_code == 404
-        assert response.json() == {"detail": "Not Found"}
+        assert response.json() == {"detail": "Not Found", "code": "not_found"}
 
 
 @pytest.mark.parametrize("url", PRIVATE_URLS)
@@ -300,7 +300,7 @@ def test_an_invalid_token_is_401_with_a_json_error(tree: Tree, header: str, url:
     response = Client().get(url, HTTP_AUTHORIZATION=header)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid or revoked API token."}
+    assert response.json() == {"detail": "Invalid or revoked API token.", "code": "invalid_token"}
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -101,13 +103,28 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def active(self) -> ApiTokenQuerySet:
         return self.filter(revoked_at__isnull=True)
 
-    def issue(self, *, user: User, name: str) -> tuple[ApiToken, str]:
-        """A new token and its full key, ``spiral_<prefix>_<secret>``: the key is shown once."""
+    def issue(
+        self,
+        *,
+        user: User,
+        name: str,
+        access: str = "read",
+        territories: Iterable[Any] = (),
+    ) -> tuple[ApiToken, str]:
+        """A new token and its full key, ``spiral_<prefix>_<secret>``: the key is shown once.
+
+        ``territories``: the token works only there and below (none: wherever its user has
+        roles); ``access``: "read" or "write"."""
         prefix = secrets.token_hex(4)
         secret = secrets.token_urlsafe(32)
         token = self.create(
-            user=user, name=name.strip(), prefix=prefix, key_hash=api_token_hash(secret)
+            user=user,
+            name=name.strip(),
+            prefix=prefix,
+            key_hash=api_token_hash(secret),
+            access=access,
         )
+        token.territories.set(territories)
         return token, f"{API_TOKEN_PREFIX}_{prefix}_{secret}"
 
     def for_key(self, key: str) -> ApiToken | None:
@@ -121,6 +138,9 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
             self.active()
             .select_related("user")
             .filter(prefix=parts[1], key_hash=api_token_hash(parts[2]))
+            # How many territories scope it, in the same query: most tokens have none, and
+            # then no further query is needed on each call.
+            .annotate(scope_size=models.Count("territories"))
             .first()
         )
         if token is None or not token.user.is_active:
@@ -128,11 +148,16 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
         return token
 
 
-class ApiToken(models.Model):
-    """A key for the REST API; it acts with its user's roles.
+class ApiTokenAccess(models.TextChoices):
+    READ = "read", _("Read only")
+    WRITE = "write", _("Read and write")
 
-    Only the SHA-256 of the secret is stored. A later issue adds per-token territory scopes
-    and write access (see ``spiral.api.auth.ApiCaller``)."""
+
+class ApiToken(models.Model):
+    """A key for the REST API; it acts with its user's roles, narrowed by its own scope.
+
+    Only the SHA-256 of the secret is stored. A token may be limited to some territories (and
+    everything below them) and to reading (see ``spiral.api.auth.ApiCaller``)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -146,6 +171,16 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    access = models.CharField(
+        _("access"), max_length=5, choices=ApiTokenAccess.choices, default=ApiTokenAccess.READ
+    )
+    territories = models.ManyToManyField(
+        "territories.Territory",
+        verbose_name=_("territories"),
+        blank=True,
+        related_name="+",
+        help_text=_("The token works only on these territories and below; none: everywhere."),
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -165,6 +200,10 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def can_write(self) -> bool:
+        return self.access == ApiTokenAccess.WRITE
 
     def revoke(self) -> None:
         if self.revoked_at is None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -8,13 +10,15 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from spiral.accounts.forms import ProfileForm
 from spiral.accounts.middleware import SESSION_LANGUAGE_KEY
-from spiral.accounts.models import ApiToken, RoleAssignment
+from spiral.accounts.models import ApiToken, ApiTokenAccess, RoleAssignment
 from spiral.core.http import AuthenticatedRequest
+from spiral.territories.models import Territory
+from spiral.territories.selectors import territories_of_user
 
 
 @login_required
@@ -44,21 +48,50 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
-        label=_lazy("Name"),
+        label=gettext_lazy("Name"),
         max_length=100,
-        help_text=_lazy("What or who will use it, e.g. “open data export” or “town hall”."),
+        help_text=gettext_lazy("What or who will use it, e.g. “open data export” or “town hall”."),
     )
+    access = forms.ChoiceField(
+        label=gettext_lazy("Access"),
+        choices=ApiTokenAccess.choices,
+        initial=ApiTokenAccess.READ,
+        required=False,  # read only unless asked
+        help_text=gettext_lazy(
+            "Read only is enough to read syntheses and criteria; writing (groups, meetings, "
+            "criteria, codes) needs read and write."
+        ),
+    )
+    territories: forms.ModelMultipleChoiceField[Territory] = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Limit to these territories"),
+        queryset=Territory.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy(
+            "The token then works only there and below. None ticked: wherever you have a role."
+        ),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only where the user works: a scope elsewhere would give the token nothing.
+        self.fields["territories"].queryset = territories_of_user(user=user)  # type: ignore[attr-defined]
 
 
 @login_required
 def api_tokens(request: AuthenticatedRequest) -> HttpResponse:
     """List the user's API tokens and create one; the full key is shown once, on creation."""
-    form = ApiTokenForm(request.POST or None)
+    form = ApiTokenForm(request.POST or None, user=request.user)
     new_key = ""
     if request.method == "POST" and form.is_valid():
-        _token, new_key = ApiToken.objects.issue(user=request.user, name=form.cleaned_data["name"])
-        form = ApiTokenForm()
-    tokens = ApiToken.objects.filter(user=request.user)
+        _token, new_key = ApiToken.objects.issue(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            access=form.cleaned_data["access"] or ApiTokenAccess.READ,
+            territories=form.cleaned_data["territories"],
+        )
+        form = ApiTokenForm(user=request.user)
+    tokens = ApiToken.objects.filter(user=request.user).prefetch_related("territories")
     response = render(
         request, "accounts/tokens.html", {"form": form, "tokens": tokens, "new_key": new_key}
     )

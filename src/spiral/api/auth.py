@@ -8,10 +8,10 @@
   third-party page cannot act with a visitor's cookie.
 - Neither: an anonymous caller, who sees public data only.
 
-Endpoints ask the caller (``caller_of(request)``) what it may see; the caller asks the permission
-predicates of ``spiral.core.permissions``. Per-token territory scopes and write access (a later
-issue) belong in ``ApiCaller``: intersect what the user may do with what the token allows, and
-the endpoints need no change."""
+Endpoints ask the caller (``caller_of(request)``) what it may see and do; the caller asks the
+permission predicates of ``spiral.core.permissions`` and narrows them by the token's scope: a
+token limited to some territories has its user's rights there and below only (elsewhere it
+sees what anybody sees: public data), and only a read/write token may write."""
 
 from __future__ import annotations
 
@@ -21,13 +21,21 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
 from django.http import HttpRequest
 from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from spiral.accounts.models import ApiToken
-from spiral.core.permissions import can_view_group, can_view_private_data, can_view_territory
-from spiral.territories.models import Territory, TerritoryQuerySet
+from spiral.core.permissions import (
+    can_code,
+    can_manage_groups,
+    can_transcribe,
+    can_view_group,
+    can_view_private_data,
+    can_view_territory,
+)
+from spiral.territories.models import Territory, TerritoryLink, TerritoryQuerySet
 from spiral.territories.selectors import visible_territories
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -53,17 +61,62 @@ class ApiCaller:
     def __bool__(self) -> bool:
         return True
 
+    @property
+    def scope_ids(self) -> list[int]:
+        """The territories a scoped token is limited to (empty: not limited)."""
+        if self.token is None or getattr(self.token, "scope_size", None) == 0:
+            return []
+        cached = self.__dict__.get("_scope_ids")
+        if cached is None:
+            cached = list(self.token.territories.values_list("pk", flat=True))
+            object.__setattr__(self, "_scope_ids", cached)  # frozen dataclass: a cache only
+        return cached
+
+    def in_scope(self, territory_id: int) -> bool:
+        """The territory is within the token's scope (always true without a scoped token)."""
+        scope = self.scope_ids
+        if not scope:
+            return True
+        return TerritoryLink.objects.filter(
+            territory_id=territory_id, ancestor_id__in=scope
+        ).exists()
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(getattr(self.user, "is_authenticated", False))
+
+    @property
+    def can_write(self) -> bool:
+        """Writes need a read/write token (never a session cookie)."""
+        return self.token is not None and self.token.can_write
+
     def visible_territories(self) -> TerritoryQuerySet:
-        return visible_territories(user=self.user)
+        visible = visible_territories(user=self.user)
+        if not self.scope_ids:
+            return visible
+        return visible.filter(
+            Q(is_public=True) | Q(ancestor_links__ancestor_id__in=self.scope_ids)
+        ).distinct()
 
     def can_view_territory(self, territory: Territory) -> bool:
-        return can_view_territory(self.user, territory)
+        return bool(territory.is_public) or (
+            self.in_scope(territory.pk) and can_view_territory(self.user, territory)
+        )
 
     def can_view_private_data(self, territory: Territory) -> bool:
-        return can_view_private_data(self.user, territory)
+        return self.in_scope(territory.pk) and can_view_private_data(self.user, territory)
 
     def can_view_group(self, group: Any) -> bool:
-        return can_view_group(self.user, group)
+        return self.in_scope(group.territory_id) and can_view_group(self.user, group)
+
+    def can_manage_groups(self, territory: Territory) -> bool:
+        return self.in_scope(territory.pk) and can_manage_groups(self.user, territory)
+
+    def can_transcribe(self, group: Any) -> bool:
+        return self.in_scope(group.territory_id) and can_transcribe(self.user, group)
+
+    def can_code(self, territory: Territory) -> bool:
+        return self.in_scope(territory.pk) and can_code(self.user, territory)
 
 
 class TokenAuth(HttpBearer):

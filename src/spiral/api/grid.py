@@ -6,12 +6,16 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Path, Router, Schema
 
+from spiral.api.schemas import ERRORS, ERRORS_WITH_404
 from spiral.grid.codes import CodeError, GridIndex
 from spiral.grid.models import Component, Dimension, GridVersion
 
 router = Router(tags=["grid"])
+
+# The URL only matches slugs (anything else is not an API URL at all): say so in the document.
+VERSION_CODE = Path(..., pattern=r"^[-a-zA-Z0-9_]+$", max_length=60, description="Version code.")
 
 
 class GridVersionOut(Schema):
@@ -21,7 +25,7 @@ class GridVersionOut(Schema):
     is_default: bool
 
 
-class ComponentOut(Schema):
+class GridComponentOut(Schema):
     code: str
     dimension: str
     label_fr: str
@@ -31,7 +35,7 @@ class ComponentOut(Schema):
     status: str
 
 
-class DimensionOut(Schema):
+class GridDimensionOut(Schema):
     code: str
     label_fr: str
     label_en: str
@@ -40,8 +44,8 @@ class DimensionOut(Schema):
 
 class GridOut(Schema):
     version: GridVersionOut
-    dimensions: list[DimensionOut]
-    components: list[ComponentOut]
+    dimensions: list[GridDimensionOut]
+    components: list[GridComponentOut]
 
 
 class CodeCheckOut(Schema):
@@ -51,13 +55,17 @@ class CodeCheckOut(Schema):
     message: str | None = None
 
 
-@router.get("/versions", response=list[GridVersionOut])
+@router.get("/versions", response={200: list[GridVersionOut], **ERRORS}, summary="Grid versions")
 def grid_versions(request: HttpRequest) -> Any:
     return GridVersion.objects.all()
 
 
-@router.get("/versions/{slug:code}", response=GridOut)
-def grid_version(request: HttpRequest, code: str) -> Any:
+@router.get(
+    "/versions/{slug:code}",
+    response={200: GridOut, **ERRORS_WITH_404},
+    summary="One grid version: dimensions and components",
+)
+def grid_version(request: HttpRequest, code: str = VERSION_CODE) -> Any:
     version = get_object_or_404(GridVersion, code=code)
     components = (
         Component.objects.filter(version=version).select_related("dimension").order_by("position")
@@ -85,8 +93,12 @@ def grid_version(request: HttpRequest, code: str) -> Any:
     }
 
 
-@router.get("/versions/{slug:code}/check", response=CodeCheckOut)
-def grid_code_check(request: HttpRequest, code: str, value: str) -> Any:
+@router.get(
+    "/versions/{slug:code}/check",
+    response={200: CodeCheckOut, **ERRORS_WITH_404},
+    summary="Check a full code against a grid version",
+)
+def grid_code_check(request: HttpRequest, value: str, code: str = VERSION_CODE) -> Any:
     version = get_object_or_404(GridVersion, code=code)
     try:
         resolved = GridIndex(version).resolve(value)

@@ -1,8 +1,9 @@
 """Schemas shared by the API routers: errors, and the filters of a synthesis.
 
-Every error answers ``{"detail": ...}``: a sentence for 401, 403 and 404, and for 422 the list
-django-ninja gives for malformed parameters (``loc``, ``msg``, ``type``); the endpoints' own
-checks (an unknown profile or grid version...) use the same list, so a client reads one format."""
+Every error answers ``{"detail": ..., "code": ...}`` (spiral.api.errors): a sentence for 400,
+401, 403, 404 and 409, and for 422 the list django-ninja gives for malformed parameters
+(``loc``, ``msg``, ``type``); the endpoints' own checks (an unknown profile or grid version...)
+use the same list, so a client reads one format."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ from spiral.syntheses.selectors import MONTH_RE, SynthesisFilters
 
 class ErrorOut(Schema):
     detail: str = Field(examples=["Not Found"])
+    code: str = Field(
+        examples=["not_found"],
+        description="A stable word for programs: bad_request, not_authenticated, "
+        "invalid_token, forbidden, read_only_token, not_found, conflict, validation_error.",
+    )
 
 
 class ValidationErrorItem(Schema):
@@ -30,11 +36,14 @@ class ValidationErrorItem(Schema):
 
 class ValidationErrorOut(Schema):
     detail: list[ValidationErrorItem]
+    code: str = Field(examples=["validation_error"])
 
 
 # The error responses every endpoint may give, for the OpenAPI document.
 ERRORS: dict[int, Any] = {401: ErrorOut, 422: ValidationErrorOut}
 ERRORS_WITH_404: dict[int, Any] = {**ERRORS, 404: ErrorOut}
+# Writes may also be refused (403: no right, or a read-only token) or conflict (409).
+WRITE_ERRORS: dict[int, Any] = {**ERRORS_WITH_404, 403: ErrorOut, 409: ErrorOut}
 
 
 def invalid(field: str, message: str, *, location: str = "query") -> ValidationError:

@@ -130,7 +130,7 @@ def suggest(request: HttpRequest, payload: SuggestionsIn) -> Any:
 
     version = GridVersion.objects.default()
     if version is None:
-        return 503, {"detail": "No grid version is loaded."}
+        return 503, {"detail": "No grid version is loaded.", "code": "unavailable"}
     model = network_model(version=version)
     suggester = loaded_suggester(model)
     queries = [Query(t.text, t.lang or "", t.question or "") for t in payload.texts]

@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from spiral.api.auth import InvalidToken, api_auth
+from spiral.api.consultations import router as consultations_router
+from spiral.api.errors import install_error_handlers
 from spiral.api.grid import router as grid_router
 from spiral.api.suggestions import router as suggestions_router
 from spiral.api.syntheses import router as syntheses_router
@@ -32,8 +34,15 @@ whose base is smaller than the threshold are null; `small_numbers` says what was
 **Code suggestions.** `POST /api/v1/suggestions` gives the 3 most likely components of the
 default grid for up to 1,000 texts, with a confidence; it needs no account and stores nothing.
 
-**Errors.** `{"detail": "…"}` for 401, 403 and 404; for 422, `{"detail": [{"loc": […],
-"msg": "…", "type": "…"}]}`."""
+**Writing.** Groups, meetings, criteria and codes are written with a token created with
+write access; a token may also be limited to some territories (and everything below them).
+Posting criteria is idempotent with a `client_token` per criterion.
+
+**Lists** take `limit` and `offset` and answer `{"count", "limit", "offset", "next",
+"previous", "results"}`.
+
+**Errors.** `{"detail": "…", "code": "…"}` for 400, 401, 403, 404 and 409; for 422,
+`{"detail": [{"loc": […], "msg": "…", "type": "…"}], "code": "validation_error"}`."""
 
 
 class SpiralAPI(NinjaAPI):
@@ -75,3 +84,5 @@ api.add_router("", syntheses_router)
 api.add_router("", suggestions_router)
 api.add_router("/indicators", "spiral.indicators.api.router")
 api.add_router("", "spiral.carbon.api.router")
+install_error_handlers(api)  # {"detail", "code"} for every error; replaces the two above
+api.add_router("", consultations_router)

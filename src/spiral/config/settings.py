@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "spiral.carbon",
     "spiral.selfentry",
     "spiral.transfers",
+    "spiral.reports",
 ]
 
 MIDDLEWARE = [

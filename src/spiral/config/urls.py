@@ -19,6 +19,7 @@ urlpatterns = [
     path("actions/", include("spiral.actions.urls")),
     path("carbon/", include("spiral.carbon.urls")),
     path("transfers/", include("spiral.transfers.urls")),
+    path("reports/", include("spiral.reports.urls")),
     path("", include("spiral.consultations.urls")),
     path("", include("spiral.selfentry.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
