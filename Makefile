@@ -75,10 +75,18 @@ bench: install messages
 	$(PY) tests/bench/synthesis.py --database sqlite --criteria $(BENCH_CRITERIA)
 	$(PY) tests/bench/suggestions.py --database sqlite
 	$(PY) manage.py evaluate_suggestions
+	$(PY) tests/bench/indicators.py --database sqlite
+	$(PY) tests/bench/transfers.py --database sqlite
+	$(PY) tests/bench/carbon.py --database sqlite
+	$(PY) tests/bench/selfentry.py --database sqlite
 	@$(PG_REACHABLE) || (echo "PostgreSQL not reachable at $(TEST_DATABASE_URL)" && exit 1)
 	BENCH_DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) tests/bench/run.py --database postgres
 	BENCH_DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) tests/bench/synthesis.py --database postgres --criteria $(BENCH_CRITERIA)
 	BENCH_DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) tests/bench/suggestions.py --database postgres
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) tests/bench/indicators.py --database postgres
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) tests/bench/transfers.py --database postgres
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) tests/bench/carbon.py --database postgres
+	BENCH_DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) tests/bench/selfentry.py --database postgres
 
 ## make bench-large: the synthesis benchmarks at 10,000,000 criteria (about an hour in all)
 bench-large:
