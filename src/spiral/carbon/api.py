@@ -116,13 +116,16 @@ class FootprintOut(Schema):
     actions: list[ActionOut] = Field(description="Individual actions that apply, best first.")
 
 
-class ErrorOut(Schema):
+class CarbonErrorOut(Schema):
+    """The API's one error envelope (see spiral.api.errors)."""
+
     detail: Any
+    code: str
 
 
 @router.post(
     "/carbon/footprint",
-    response={200: FootprintOut, 422: ErrorOut, 404: ErrorOut},
+    response={200: FootprintOut, 422: CarbonErrorOut, 404: CarbonErrorOut},
     auth=None,
     summary="Compute a carbon footprint",
 )
@@ -132,14 +135,17 @@ def footprint(request: HttpRequest, payload: FootprintIn) -> Any:
     try:
         factor_set = current_factor_set(payload.country.upper())
     except FactorSet.DoesNotExist:
-        return Status(404, {"detail": "No factor set for this country."})
+        return Status(404, {"detail": "No factor set for this country.", "code": "not_found"})
     try:
         answers: Schema = payload.answers
         clean = answers_clean(answers.model_dump(exclude_none=True))
     except InvalidAnswers as error:
         return Status(
             422,
-            {"detail": [{"loc": ["answers", k], "msg": m} for k, m in error.errors.items()]},
+            {
+                "detail": [{"loc": ["answers", k], "msg": m} for k, m in error.errors.items()],
+                "code": "validation_error",
+            },
         )
     data = factor_data(factor_set)
     result = footprint_compute(clean, data).as_dict()
@@ -239,7 +245,7 @@ class CampaignOut(Schema):
 
 @router.get(
     "/carbon/campaigns/{campaign_id}",
-    response={200: CampaignOut, 404: ErrorOut},
+    response={200: CampaignOut, 404: CarbonErrorOut},
     summary="A campaign's anonymous results",
 )
 def campaign_detail(request: HttpRequest, campaign_id: int) -> Any:
@@ -263,7 +269,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> Any:
 
 @router.get(
     "/carbon/territories/{territory_id}",
-    response={200: AggregateOut, 404: ErrorOut},
+    response={200: AggregateOut, 404: CarbonErrorOut},
     summary="Every campaign of a territory and below, rolled up",
 )
 def territory_detail(request: HttpRequest, territory_id: int) -> Any:
