@@ -304,7 +304,12 @@ def test_resolved_answers_give_the_same_totals(answers: dict[str, Any], data: Fa
     answers = answers_clean(answers)
     a = footprint_compute(answers, data).as_dict()
     b = footprint_compute(answers_resolved(answers, data), data).as_dict()
-    assert a["categories"] == b["categories"]
+    # Totals are rounded to 0.1 kg after summing: the two paths may differ by one rounding step.
+    for name, category in a["categories"].items():
+        assert category["total"] == pytest.approx(b["categories"][name]["total"], abs=0.11)
+        assert category["subcategories"] == pytest.approx(
+            b["categories"][name]["subcategories"], abs=0.11
+        )
 
 
 @given(answers=ANSWERS, data=COUNTRY_DATA, picks=st.lists(st.integers(0, 30), max_size=8))
