@@ -321,6 +321,8 @@ SPIRAL_SUGGESTION_CONFIDENT = float(env_str("SPIRAL_SUGGESTION_CONFIDENT", "0.4"
 SPIRAL_SUGGEST_SYNC_LIMIT = int(env_str("SPIRAL_SUGGEST_SYNC_LIMIT", "2000"))
 # BLAS threads of the sentence encoder (one per web process is best on small machines).
 SPIRAL_USE_THREADS = int(env_str("SPIRAL_USE_THREADS", "1"))
+# Large batches (pre-coding a territory, retraining) run in the task worker: every core.
+SPIRAL_USE_BATCH_THREADS = int(env_str("SPIRAL_USE_BATCH_THREADS", str(os.cpu_count() or 1)))
 
 # --- Carbon footprint (spiral.carbon) --------------------------------------------------------
 # Results a visitor may pledge against or redo are reached by a signed private link; this salt
