@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,11 +16,8 @@ from django.utils.translation import gettext as _
 
 from spiral.accounts.models import User
 from spiral.coding.models import Coding, CodingSource
-from spiral.coding.services import (
-    coding_from_resolved,
-    codings_written,
-    criterion_codings_replace,
-)
+from spiral.coding.services import criterion_codings_replace
+from spiral.coding.suggest.training import schedule_retrain_check
 from spiral.consultations.models import (
     Criterion,
     CriterionRevision,
@@ -30,12 +28,15 @@ from spiral.consultations.models import (
     QuestionSet,
     RevisionAction,
 )
+from spiral.core.bulk import rows_insert
 from spiral.core.languages import CRITERION_LANGUAGE_CODES
 from spiral.core.text import clean_criterion_text
 from spiral.grid.codes import CodeError, GridIndex, ResolvedCode
 from spiral.grid.models import GridVersion
-from spiral.syntheses.services import territory_stats_refresh
+from spiral.syntheses.services import CriterionFacts, figures_change, territory_stats_refresh
 from spiral.territories.models import Territory
+
+MAX_EXPRESSIONS = 100_000
 
 
 @transaction.atomic
@@ -145,16 +146,33 @@ def grid_index_for_meeting(meeting: Meeting) -> GridIndex | None:
     return GridIndex(GridVersion.objects.get(pk=version_id))
 
 
-def _validate(
+@dataclass(frozen=True)
+class CriterionCheck:
+    """A criterion input checked with the rules every write path shares: the errors by field,
+    or the text, language and code as they will be stored."""
+
+    errors: dict[str, str]
+    text: str
+    language: str
+    code: ResolvedCode | None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def criterion_input_check(
     item: CriterionInput, *, meeting: Meeting, grid: GridIndex | None
-) -> tuple[dict[str, str], str, ResolvedCode | None]:
+) -> CriterionCheck:
+    """Check one criterion as typed, pasted, imported or sent from a phone (nothing is written);
+    ``grid`` is needed only when the input carries a code."""
     errors: dict[str, str] = {}
     text = ""
     try:
         text = clean_criterion_text(item.text)
     except ValidationError as error:
         errors["text"] = " ".join(error.messages)
-    if not 1 <= item.expressions <= 100_000:
+    if not 1 <= item.expressions <= MAX_EXPRESSIONS:
         errors["expressions"] = _(
             "The number of expressions must be a whole number from 1 upwards."
         )
@@ -170,7 +188,288 @@ def _validate(
                 resolved = grid.resolve(item.code)
             except CodeError as error:
                 errors["code"] = str(error)
-    return errors, text, resolved
+    return CriterionCheck(errors=errors, text=text, language=language, code=resolved)
+
+
+@dataclass(frozen=True)
+class CriterionDraft:
+    """One criterion to write in bulk, with its codes already resolved in a grid version.
+
+    ``meeting`` may be unsaved: meetings not saved yet are created with the criteria (one per
+    distinct object), so a file's new meetings exist only if its criteria are written."""
+
+    meeting: Meeting
+    question: Question
+    text: str
+    expressions: int = 1
+    language: str = ""
+    codes: tuple[ResolvedCode, ...] = ()
+    client_token: str = ""
+
+
+@dataclass(frozen=True)
+class DraftOutcome:
+    criterion_id: int
+    created: bool  # False: its client token was already saved (nothing written)
+
+
+class CriteriaRejected(Exception):
+    """A bulk write refused: nothing was written. ``errors`` maps the index of each bad draft to
+    its errors by field (the messages of ``criterion_input_check``)."""
+
+    def __init__(self, errors: dict[int, dict[str, str]]) -> None:
+        super().__init__(f"{len(errors)} criteria refused")
+        self.errors = errors
+
+
+def criteria_bulk_create(
+    *,
+    drafts: Sequence[CriterionDraft],
+    user: User | None,
+    source: str = CodingSource.IMPORT,
+) -> list[DraftOutcome]:
+    """Check and write many criteria, their revisions and codings in one transaction, all or
+    nothing (CriteriaRejected lists every bad draft), then add them to the stored figures
+    incrementally; an outcome per draft, in order.
+
+    Idempotent: a draft whose client token is already saved in its meeting (or earlier in the
+    same call) is not written again and points to that criterion."""
+    errors: dict[int, dict[str, str]] = {}
+    for index, draft in enumerate(drafts):
+        if draft.question.question_set_id != draft.meeting.question_set_id:
+            raise ValueError("question does not belong to the meeting's question set")
+        check = criterion_input_check(
+            CriterionInput(text=draft.text, expressions=draft.expressions, language=draft.language),
+            meeting=draft.meeting,
+            grid=None,
+        )
+        if check.errors:
+            errors[index] = check.errors
+    if errors:
+        raise CriteriaRejected(errors)
+    try:
+        with transaction.atomic():
+            return _criteria_write(drafts=drafts, user=user, source=source)
+    except IntegrityError:
+        # A concurrent request saved one of the same client tokens first: run again, the
+        # tokens are now found and returned instead of inserted.
+        with transaction.atomic():
+            return _criteria_write(drafts=drafts, user=user, source=source)
+
+
+CRITERION_COLUMNS = (
+    "created_at",
+    "updated_at",
+    "meeting",
+    "question",
+    "text",
+    "language",
+    "expressions",
+    "position",
+    "client_token",
+    "group",
+    "territory",
+    "created_by",
+)
+REVISION_COLUMNS = (
+    "criterion",
+    "action",
+    "text",
+    "language",
+    "expressions",
+    "question",
+    "changed_by",
+    "changed_at",
+)
+CODING_COLUMNS = (
+    "criterion",
+    "component",
+    "object_detail",
+    "sense_category",
+    "sense_reason",
+    "beneficiary",
+    "full_code",
+    "source",
+    "coded_by",
+    "created_at",
+)
+TOKEN_CHUNK = 500
+
+
+def _existing_tokens(drafts: Sequence[CriterionDraft]) -> dict[tuple[int, str], int]:
+    """(meeting id, client token) -> criterion id for the drafts' tokens already saved."""
+    wanted: dict[int, set[str]] = defaultdict(set)
+    for draft in drafts:
+        if draft.client_token and draft.meeting.pk is not None:
+            wanted[draft.meeting.pk].add(draft.client_token)
+    found: dict[tuple[int, str], int] = {}
+    for meeting_id, tokens in wanted.items():
+        ordered = sorted(tokens)
+        for start in range(0, len(ordered), TOKEN_CHUNK):
+            for token, pk in Criterion.all_objects.filter(
+                meeting_id=meeting_id, client_token__in=ordered[start : start + TOKEN_CHUNK]
+            ).values_list("client_token", "pk"):
+                found[(meeting_id, str(token))] = pk
+    return found
+
+
+def _criteria_write(
+    *, drafts: Sequence[CriterionDraft], user: User | None, source: str
+) -> list[DraftOutcome]:
+    """Insert checked drafts with plain INSERTs (COPY on PostgreSQL; see core/bulk.py): the
+    ORM's bulk_create costs about 1 ms a line, which a 100,000-line import cannot afford."""
+    now = timezone.now()
+    user_id = user.pk if user else None
+    existing = _existing_tokens(drafts)
+    groups = {
+        pk: (territory_id, profile, archived)
+        for pk, territory_id, profile, archived in HomogeneousGroup.objects.filter(
+            pk__in={d.meeting.group_id for d in drafts}
+        ).values_list("pk", "territory_id", "profile__code", "is_archived")
+    }
+    new_meetings: list[int] = []
+    for draft in drafts:
+        if draft.meeting.pk is None:
+            if draft.meeting.created_by_id is None:
+                draft.meeting.created_by = user
+            draft.meeting.save()
+            if not groups[draft.meeting.group_id][2]:
+                new_meetings.append(groups[draft.meeting.group_id][0])
+    meeting_ids = {d.meeting.pk for d in drafts}
+    next_position: dict[tuple[int, int], int] = defaultdict(int)
+    for meeting_id, question_id, top in (
+        Criterion.all_objects.filter(meeting_id__in=meeting_ids)
+        .values_list("meeting_id", "question_id")
+        .annotate(top=Max("position"))
+    ):
+        next_position[(meeting_id, question_id)] = top or 0
+    # Which draft is written, and which points to a criterion saved before or earlier here.
+    written: list[tuple[int, CriterionDraft, int]] = []  # draft index, draft, position
+    first_of_token: dict[tuple[int, str], int] = {}
+    same_as: dict[int, int] = {}  # draft index -> index of the draft written for its token
+    for index, draft in enumerate(drafts):
+        key = (draft.meeting.pk, draft.client_token)
+        if draft.client_token:
+            if key in first_of_token:
+                same_as[index] = first_of_token[key]
+                continue
+            first_of_token[key] = index
+            if key in existing:
+                continue
+        position_key = (draft.meeting.pk, draft.question.pk)
+        next_position[position_key] += 1
+        written.append((index, draft, next_position[position_key]))
+    ids: dict[int, int] = {}
+    if written:
+        before = Criterion.all_objects.aggregate(m=Max("pk"))["m"] or 0
+        rows_insert(
+            model=Criterion,
+            fields=CRITERION_COLUMNS,
+            rows=(
+                (
+                    now,
+                    now,
+                    draft.meeting.pk,
+                    draft.question.pk,
+                    draft.text.strip(),
+                    draft.language or draft.meeting.language,
+                    draft.expressions,
+                    position,
+                    draft.client_token or None,
+                    draft.meeting.group_id,
+                    groups[draft.meeting.group_id][0],
+                    user_id,
+                )
+                for _index, draft, position in written
+            ),
+        )
+        # Our rows: newer than the largest id seen before, stamped with this write's instant,
+        # and unique by (meeting, question, position) among themselves.
+        by_place = {
+            (meeting_id, question_id, position): pk
+            for pk, meeting_id, question_id, position in Criterion.all_objects.filter(
+                pk__gt=before, meeting_id__in=meeting_ids, created_at=now
+            ).values_list("pk", "meeting_id", "question_id", "position")
+        }
+        for index, draft, position in written:
+            ids[index] = by_place[(draft.meeting.pk, draft.question.pk, position)]
+        rows_insert(
+            model=CriterionRevision,
+            fields=REVISION_COLUMNS,
+            rows=(
+                (
+                    ids[index],
+                    RevisionAction.CREATED,
+                    draft.text.strip(),
+                    draft.language or draft.meeting.language,
+                    draft.expressions,
+                    draft.question.pk,
+                    user_id,
+                    now,
+                )
+                for index, draft, _position in written
+            ),
+        )
+        rows_insert(
+            model=Coding,
+            fields=CODING_COLUMNS,
+            rows=(
+                (
+                    ids[index],
+                    code.component.pk,
+                    code.object_detail.pk if code.object_detail else None,
+                    code.sense_category.pk if code.sense_category else None,
+                    code.sense_reason.pk if code.sense_reason else None,
+                    code.beneficiary.pk if code.beneficiary else None,
+                    code.full_code,
+                    source,
+                    user_id,
+                    now,
+                )
+                for index, draft, _position in written
+                for code in {c.full_code: c for c in draft.codes}.values()
+            ),
+        )
+        schedule_retrain_check(
+            version_ids={c.component.version_id for _i, d, _p in written for c in d.codes}
+        )
+    figures_change(
+        added=[
+            CriterionFacts(
+                territory_id=groups[draft.meeting.group_id][0],
+                question_kind=draft.question.kind,
+                profile=groups[draft.meeting.group_id][1],
+                language=draft.language or draft.meeting.language,
+                month=f"{draft.meeting.held_on:%Y-%m}",
+                expressions=draft.expressions,
+                codes=tuple(
+                    sorted(
+                        {
+                            (c.component.pk, c.component.dimension_id, c.component.version_id)
+                            for c in draft.codes
+                        }
+                    )
+                ),
+            )
+            for _index, draft, _position in written
+        ],
+        meetings_added=new_meetings,
+    )
+    outcomes: list[DraftOutcome] = []
+    for index, draft in enumerate(drafts):
+        if index in ids:
+            outcomes.append(DraftOutcome(criterion_id=ids[index], created=True))
+        elif index in same_as:
+            outcomes.append(
+                DraftOutcome(criterion_id=outcomes[same_as[index]].criterion_id, created=False)
+            )
+        else:
+            outcomes.append(
+                DraftOutcome(
+                    criterion_id=existing[(draft.meeting.pk, draft.client_token)], created=False
+                )
+            )
+    return outcomes
 
 
 def criteria_add(
@@ -187,106 +486,39 @@ def criteria_add(
     so a double submit or a retry after a dropped connection creates nothing twice."""
     if question.question_set_id != meeting.question_set_id:
         raise ValueError("question does not belong to the meeting's question set")
-    grid = grid if grid is not None else grid_index_for_meeting(meeting)
-    try:
-        return _criteria_add(
-            meeting=meeting, question=question, inputs=inputs, user=user, grid=grid
-        )
-    except IntegrityError:
-        # A concurrent request saved one of the same client tokens first: run again, the
-        # tokens are now found and returned instead of inserted.
-        return _criteria_add(
-            meeting=meeting, question=question, inputs=inputs, user=user, grid=grid
-        )
-
-
-@transaction.atomic
-def _criteria_add(
-    *,
-    meeting: Meeting,
-    question: Question,
-    inputs: Sequence[CriterionInput],
-    user: User | None,
-    grid: GridIndex | None,
-) -> list[CriterionOutcome]:
+    if grid is None and any(item.code.strip() for item in inputs):
+        grid = grid_index_for_meeting(meeting)
     outcomes = [CriterionOutcome(input=item) for item in inputs]
-    tokens = [item.client_token for item in inputs if item.client_token]
-    existing = (
-        {
-            c.client_token: c
-            for c in Criterion.all_objects.filter(meeting=meeting, client_token__in=tokens)
-        }
-        if tokens
-        else {}
-    )
-    next_position = (
-        Criterion.all_objects.filter(meeting=meeting, question=question).aggregate(
-            m=Max("position")
-        )["m"]
-        or 0
-    ) + 1
-    group = meeting.group
-    to_create: list[tuple[CriterionOutcome, Criterion, ResolvedCode | None]] = []
-    seen_tokens: set[str] = set()
+    valid: list[tuple[CriterionOutcome, CriterionDraft]] = []
     for outcome in outcomes:
         item = outcome.input
-        if item.client_token and (
-            item.client_token in existing or item.client_token in seen_tokens
-        ):
-            outcome.criterion = existing.get(item.client_token)
+        check = criterion_input_check(item, meeting=meeting, grid=grid)
+        if check.errors:
+            outcome.errors = check.errors
             continue
-        errors, text, resolved = _validate(item, meeting=meeting, grid=grid)
-        if errors:
-            outcome.errors = errors
-            continue
-        criterion = Criterion(
-            meeting=meeting,
-            question=question,
-            text=text,
-            language=item.language or meeting.language,
-            expressions=item.expressions,
-            position=next_position,
-            client_token=item.client_token or None,
-            group_id=group.pk,
-            territory_id=group.territory_id,
-            created_by=user,
-        )
-        next_position += 1
-        if item.client_token:
-            seen_tokens.add(item.client_token)
-        to_create.append((outcome, criterion, resolved))
-
-    created = Criterion.objects.bulk_create(
-        [criterion for _o, criterion, _r in to_create], batch_size=500
-    )
-    CriterionRevision.objects.bulk_create(
-        [_revision(c, RevisionAction.CREATED, user) for c in created], batch_size=500
-    )
-    codings = Coding.objects.bulk_create(
-        [
-            coding_from_resolved(
-                criterion_id=c.pk, code=resolved, source=CodingSource.TRANSCRIPTION, user=user
+        valid.append(
+            (
+                outcome,
+                CriterionDraft(
+                    meeting=meeting,
+                    question=question,
+                    text=check.text,
+                    expressions=item.expressions,
+                    language=check.language,
+                    codes=(check.code,) if check.code else (),
+                    client_token=item.client_token,
+                ),
             )
-            for (_o, c, resolved) in to_create
-            if resolved is not None
-        ],
-        batch_size=500,
+        )
+    if not valid:
+        return outcomes
+    results = criteria_bulk_create(
+        drafts=[draft for _o, draft in valid], user=user, source=CodingSource.TRANSCRIPTION
     )
-    codings_written(codings)
-    for (outcome, _c, _r), criterion in zip(to_create, created, strict=True):
-        outcome.criterion = criterion
-        outcome.created = True
-    if created:
-        territory_stats_refresh(territory_ids=[group.territory_id])
-    # Duplicates of a token within the same request point to the criterion saved for the first.
-    by_token = {
-        o.criterion.client_token: o.criterion
-        for o in outcomes
-        if o.criterion and o.criterion.client_token
-    }
-    for outcome in outcomes:
-        if outcome.criterion is None and not outcome.errors and outcome.input.client_token:
-            outcome.criterion = by_token.get(outcome.input.client_token)
+    saved = Criterion.all_objects.in_bulk([r.criterion_id for r in results])
+    for (outcome, _draft), result in zip(valid, results, strict=True):
+        outcome.criterion = saved[result.criterion_id]
+        outcome.created = result.created
     return outcomes
 
 
@@ -318,7 +550,8 @@ def criterion_update(
     ``code=None`` leaves the codings as they are; an empty string removes them."""
     item = CriterionInput(text=text, expressions=expressions, language=language, code=code or "")
     grid = grid_index_for_meeting(criterion.meeting) if code else None
-    errors, clean_text, resolved = _validate(item, meeting=criterion.meeting, grid=grid)
+    check = criterion_input_check(item, meeting=criterion.meeting, grid=grid)
+    errors, clean_text, resolved = check.errors, check.text, check.code
     outcome = CriterionOutcome(input=item, criterion=criterion, errors=errors)
     if errors:
         return outcome

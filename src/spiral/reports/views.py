@@ -25,7 +25,7 @@ from spiral.reports.selectors import (
     territory_report,
 )
 from spiral.syntheses.forms import CompareForm, SynthesisFilterForm
-from spiral.syntheses.views import _compare_label
+from spiral.syntheses.selectors import synthesis_compare_label
 from spiral.territories.models import Territory
 from spiral.territories.selectors import visible_territories
 
@@ -101,7 +101,7 @@ def compare_report_pdf(request: SpiralRequest, slug: str) -> HttpResponse:
             other=other,
             filters_a=filters_a,
             filters_b=filters_b,
-            label=_compare_label,
+            label=synthesis_compare_label,
             user=request.user,
         )
         context["language"] = language

@@ -1,6 +1,6 @@
 """Self-entry: participants write their own post-its on their phones during a meeting.
 
-Each post-it becomes a Criterion through ``criteria_add`` (idempotent by client token); the
+Each post-it becomes a Criterion through ``criteria_bulk_create`` (idempotent by client token); the
 models here only record what self-entry adds: the open/closed entry window and its short code,
 which criterion came from which anonymous phone, the facilitator's merges, and the public link
 through which the group sees what became of its words."""

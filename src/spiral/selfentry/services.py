@@ -1,7 +1,7 @@
 """Writing self-entry data: opening and closing entry, post-its from phones, merges, validation.
 
-Every write is transactional. Post-its go through ``criteria_add`` with a client token, so a
-phone that sends the same post-it twice (a retry after a dropped connection, a reload that
+Every write is transactional. Post-its go through ``criteria_bulk_create`` with a client token,
+so a phone that sends the same post-it twice (a retry after a dropped connection, a reload that
 re-sends its outbox) finds the criterion already saved: nothing is counted twice."""
 
 from __future__ import annotations
@@ -20,15 +20,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from spiral.accounts.models import User
+from spiral.coding.models import CodingSource
 from spiral.consultations.models import Criterion, Meeting, Question
 from spiral.consultations.services import (
+    CriterionDraft,
     CriterionInput,
-    criteria_add,
+    criteria_bulk_create,
     criterion_delete,
+    criterion_input_check,
     criterion_restore,
     criterion_update,
 )
-from spiral.grid.codes import CodeError, GridIndex, ResolvedCode
 from spiral.selfentry.models import CriterionMerge, GroupRestitution, PostIt, SelfEntrySession
 from spiral.syntheses.models import GroupSynthesisValidation
 from spiral.syntheses.services import group_synthesis_validate
@@ -38,17 +40,6 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 TOKEN_PREFIX = "se:"
-
-
-class _CodelessGrid(GridIndex):
-    """Post-its never carry a code: stands in for the grid index ``criteria_add`` would
-    otherwise load on every call (a tenth of a post-it's time, inside the write lock)."""
-
-    def __init__(self) -> None:
-        pass
-
-    def resolve(self, raw: str) -> ResolvedCode:
-        raise CodeError(_("A post-it written on a phone carries no code."))
 
 
 class SelfEntryError(Exception):
@@ -199,29 +190,41 @@ def postits_submit(
         # sending wins, and nothing arrives after it.
         if SelfEntrySession.objects.filter(pk=session.pk, closed_at__isnull=False).exists():
             raise SelfEntryClosed(_("Writing is closed for this meeting."))
-        by_question: dict[int, list[PostItOutcome]] = {}
+        # The rules every criterion obeys (empty text, control characters...), post-it by
+        # post-it; the good ones are then written together, all or nothing, by the one bulk
+        # path of criteria, which adds them to the stored figures without recounting the
+        # territory (a refresh cost ~150 ms per post-it; see docs/decisions/0016).
+        drafts: list[tuple[PostItOutcome, CriterionDraft]] = []
         for outcome in valid:
-            by_question.setdefault(outcome.input.question_id or 0, []).append(outcome)
-        for question_id, group in by_question.items():
-            results = criteria_add(
+            question = questions[outcome.input.question_id or 0]
+            check = criterion_input_check(
+                CriterionInput(text=outcome.input.text, language=meeting.language),
                 meeting=meeting,
-                question=questions[question_id],
-                inputs=[
-                    CriterionInput(
-                        text=o.input.text,
-                        language=meeting.language,
-                        client_token=TOKEN_PREFIX + o.input.client_id,
-                    )
-                    for o in group
-                ],
-                user=None,
-                grid=_CodelessGrid(),
+                grid=None,
             )
-            for outcome, result in zip(group, results, strict=True):
-                if result.errors or result.criterion is None:
-                    outcome.errors = result.errors or {"text": _("This post-it was refused.")}
-                    continue
-                outcome.criterion_id = result.criterion.pk
+            if check.errors:
+                outcome.errors = check.errors
+                continue
+            drafts.append(
+                (
+                    outcome,
+                    CriterionDraft(
+                        meeting=meeting,
+                        question=question,
+                        text=check.text,
+                        language=check.language,
+                        client_token=TOKEN_PREFIX + outcome.input.client_id,
+                    ),
+                )
+            )
+        if drafts:
+            results = criteria_bulk_create(
+                drafts=[draft for _o, draft in drafts],
+                user=None,
+                source=CodingSource.TRANSCRIPTION,
+            )
+            for (outcome, _draft), result in zip(drafts, results, strict=True):
+                outcome.criterion_id = result.criterion_id
                 outcome.created = result.created
         saved = [o.criterion_id for o in valid if o.criterion_id is not None]
         known = set(

@@ -19,7 +19,14 @@ from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 
 from spiral.coding.models import Coding
-from spiral.consultations.models import Criterion, HomogeneousGroup, Meeting, QuestionKind
+from spiral.consultations.models import (
+    Criterion,
+    GroupProfile,
+    HomogeneousGroup,
+    Meeting,
+    QuestionKind,
+)
+from spiral.core.languages import language_name
 from spiral.grid.models import Component, Dimension, GridVersion
 from spiral.grid.selectors import grid_structure
 from spiral.syntheses.models import Facet, Level, SynthesisCell
@@ -396,3 +403,20 @@ def active_versions() -> QuerySet[GridVersion]:
     return GridVersion.objects.filter(
         Q(is_default=True) | Q(components__codings__isnull=False)
     ).distinct()
+
+
+def synthesis_compare_label(synthesis: Synthesis, letter: str) -> str:
+    """The label of one side of a comparison: its letter, scope and filters, in the reader's
+    language (the comparison page, its chart and the comparison PDF use the same words)."""
+    parts = [synthesis.scope_label]
+    filters = synthesis.filters
+    if filters.profile:
+        profile = GroupProfile.objects.filter(code=filters.profile).first()
+        parts.append(profile.label if profile else filters.profile)
+    if filters.language:
+        parts.append(language_name(filters.language))
+    if filters.question_kind:
+        parts.append(str(QuestionKind(filters.question_kind).label))
+    if filters.has_period:
+        parts.append(f"{filters.period_start or '…'}–{filters.period_end or '…'}")
+    return f"{letter}: " + " · ".join(parts)

@@ -11,10 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from spiral.consultations.models import GroupProfile, HomogeneousGroup, Meeting, QuestionKind
+from spiral.consultations.models import HomogeneousGroup, Meeting
 from spiral.consultations.selectors import current_codings_prefetch
 from spiral.core.http import AuthenticatedRequest, SpiralRequest
-from spiral.core.languages import language_name
 from spiral.core.permissions import (
     can_transcribe,
     can_view_group,
@@ -34,6 +33,7 @@ from spiral.syntheses.selectors import (
     group_synthesis,
     meeting_synthesis,
     scope_criteria,
+    synthesis_compare_label,
     territory_synthesis,
 )
 from spiral.syntheses.services import group_synthesis_validate
@@ -168,7 +168,7 @@ def compare_view(request: SpiralRequest, slug: str) -> HttpResponse:
     a = territory_synthesis(territory=territory, filters=filters_a)
     b = territory_synthesis(territory=other, filters=filters_b)
     hidden = _hidden(request, territory, a) or _hidden(request, other, b)
-    label_a, label_b = _compare_label(a, "A"), _compare_label(b, "B")
+    label_a, label_b = synthesis_compare_label(a, "A"), synthesis_compare_label(b, "B")
     rows = []
     if not hidden:
         base_a, base_b = a.total.criteria or 1, b.total.criteria or 1
@@ -202,21 +202,6 @@ def compare_view(request: SpiralRequest, slug: str) -> HttpResponse:
         else None,
     }
     return render(request, "syntheses/compare.html", context)
-
-
-def _compare_label(synthesis: Synthesis, letter: str) -> str:
-    parts = [synthesis.scope_label]
-    filters = synthesis.filters
-    if filters.profile:
-        profile = GroupProfile.objects.filter(code=filters.profile).first()
-        parts.append(profile.label if profile else filters.profile)
-    if filters.language:
-        parts.append(language_name(filters.language))
-    if filters.question_kind:
-        parts.append(str(QuestionKind(filters.question_kind).label))
-    if filters.has_period:
-        parts.append(f"{filters.period_start or '…'}–{filters.period_end or '…'}")
-    return f"{letter}: " + " · ".join(parts)
 
 
 @login_required

@@ -6,49 +6,40 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from spiral.accounts.models import User
-from spiral.coding.models import Coding, CodingSource
-from spiral.coding.suggest.training import schedule_retrain_check
+from spiral.coding.models import CodingSource
 from spiral.consultations.models import (
-    Criterion,
-    CriterionRevision,
     GroupProfile,
     HomogeneousGroup,
     Meeting,
     Question,
     QuestionSet,
-    RevisionAction,
 )
 
 # The transcription screen's own validation, so an imported line is accepted or refused for
-# exactly the same reasons as a typed one.
-from spiral.consultations.services import CriterionInput, _validate
-from spiral.core.errors import LineError
+# exactly the same reasons as a typed one, and the one bulk write path of criteria.
+from spiral.consultations.services import (
+    CriteriaRejected,
+    CriterionDraft,
+    CriterionInput,
+    criteria_bulk_create,
+    criterion_input_check,
+)
+from spiral.core.errors import ImportRejected, LineError
 from spiral.core.languages import CRITERION_LANGUAGE_CODES
 from spiral.grid.codes import CodeError, GridIndex, ResolvedCode
 from spiral.grid.models import GridVersion
-from spiral.syntheses.services import territory_stats_refresh
+from spiral.syntheses.services import GroupFacts, figures_change
 from spiral.territories.models import CoordinationGroup, Territory, TerritoryKind
 from spiral.territories.services import unique_territory_slug
-from spiral.transfers.bulk import (
-    CODING_FIELDS,
-    CRITERION_FIELDS,
-    REVISION_FIELDS,
-    coding_values,
-    rows_insert,
-)
-from spiral.transfers.figures import NewCriterion, figures_add_new_criteria
 from spiral.transfers.readers import Table
 
 BATCH = 2000
@@ -295,9 +286,9 @@ def criteria_import_check(
         text, resolved, language = "", None, item.language
         if meeting is not None and group is not None:
             grid = _grid_for(group.territory_id, grids) if item.code else None
-            errors, text, resolved = _validate(item, meeting=meeting, grid=grid)
-            problems.extend(errors.values())
-            language = item.language or meeting.language
+            check = criterion_input_check(item, meeting=meeting, grid=grid)
+            problems.extend(check.errors.values())
+            text, resolved, language = check.text, check.code, check.language
         if problems:
             plan.errors.append(LineError(line, " ".join(problems), _raw(cells)))
             continue
@@ -322,124 +313,41 @@ def criteria_import_commit(*, plan: CriteriaPlan, job_id: int, user: User | None
     import twice (a retried task) finds its rows instead of adding them again."""
     if plan.errors:
         raise ValueError("a plan with errors is never written")
-    if not plan.rows or (
-        Criterion.all_objects.filter(client_token=import_token(job_id, plan.rows[0].line)).exists()
-    ):
+    if not plan.rows:
         return 0
-    meetings: dict[Any, Meeting] = {}
-    for key, group in sorted(plan.new_meetings.items(), key=lambda item: item[0]):
-        meetings[key] = Meeting.objects.create(
-            group=group,
-            held_on=key[1],
-            question_set=QuestionSet.objects.get(is_default=True),
-            language=group.language,
-            created_by=user,
-        )
+    default_set = QuestionSet.objects.get(is_default=True) if plan.new_meetings else None
+    meetings: dict[Any, Meeting] = {
+        # Not saved: criteria_bulk_create creates them with the criteria.
+        key: Meeting(group=group, held_on=key[1], question_set=default_set, language=group.language)
+        for key, group in sorted(plan.new_meetings.items(), key=lambda item: item[0])
+    }
     ids = {r.meeting_key for r in plan.rows if isinstance(r.meeting_key, int)}
-    meetings.update(Meeting.objects.select_related("group").in_bulk(ids))
-    next_position: dict[tuple[int, int], int] = defaultdict(int)
-    for meeting_id, question_id, top in (
-        Criterion.all_objects.filter(meeting_id__in=[m.pk for m in meetings.values()])
-        .values_list("meeting_id", "question_id")
-        .annotate(top=Max("position"))
-    ):
-        next_position[(meeting_id, question_id)] = top or 0
-    now = timezone.now()
-    user_id = user.pk if user else None
-    values = []
-    for row in plan.rows:
-        meeting = meetings[row.meeting_key]
-        position_key = (meeting.pk, row.question.pk)
-        next_position[position_key] += 1
-        values.append(
-            (
-                now,
-                now,
-                meeting.pk,
-                row.question.pk,
-                row.text,
-                row.language,
-                row.expressions,
-                next_position[position_key],
-                import_token(job_id, row.line),
-                meeting.group_id,
-                meeting.group.territory_id,
-                user_id,
-            )
-        )
-    rows_insert(model=Criterion, fields=CRITERION_FIELDS, rows=values)
-    criterion_ids = dict(
-        Criterion.all_objects.filter(
-            meeting_id__in=[m.pk for m in meetings.values()],
-            client_token__startswith=import_token(job_id, 0)[:-1],
-        ).values_list("client_token", "pk")
-    )
-    rows_insert(
-        model=CriterionRevision,
-        fields=REVISION_FIELDS,
-        rows=(
-            (
-                criterion_ids[import_token(job_id, row.line)],
-                RevisionAction.CREATED,
-                row.text,
-                row.language,
-                row.expressions,
-                row.question.pk,
-                user_id,
-                now,
-            )
-            for row in plan.rows
-        ),
-    )
-    rows_insert(
-        model=Coding,
-        fields=CODING_FIELDS,
-        rows=(
-            coding_values(
-                criterion_id=criterion_ids[import_token(job_id, row.line)],
-                code=row.code,
-                source=CodingSource.IMPORT,
-                user_id=user_id,
-                now=now,
-            )
-            for row in plan.rows
-            if row.code is not None
-        ),
-    )
-    # What codings_written does for saved rows: maybe retrain the suggestions of these versions.
-    schedule_retrain_check(
-        version_ids={row.code.component.version_id for row in plan.rows if row.code is not None}
-    )
-    # The figures change by the new criteria alone: added once for the whole file (figures.py).
-    profiles = dict(
-        HomogeneousGroup.objects.filter(pk__in={m.group_id for m in meetings.values()}).values_list(
-            "pk", "profile__code"
-        )
-    )
-    figures_add_new_criteria(
-        criteria=(
-            NewCriterion(
-                territory_id=meeting.group.territory_id,
-                question_kind=row.question.kind,
-                profile=profiles[meeting.group_id],
-                language=row.language,
-                month=f"{meeting.held_on:%Y-%m}",
-                expressions=row.expressions,
-                codes=(
-                    (
-                        row.code.component.pk,
-                        row.code.component.dimension_id,
-                        row.code.component.version_id,
-                    ),
+    meetings.update(Meeting.objects.in_bulk(ids))
+    try:
+        outcomes = criteria_bulk_create(
+            drafts=[
+                CriterionDraft(
+                    meeting=meetings[row.meeting_key],
+                    question=row.question,
+                    text=row.text,
+                    expressions=row.expressions,
+                    language=row.language,
+                    codes=(row.code,) if row.code is not None else (),
+                    client_token=import_token(job_id, row.line),
                 )
-                if row.code is not None
-                else (),
-            )
-            for row in plan.rows
-            for meeting in (meetings[row.meeting_key],)
+                for row in plan.rows
+            ],
+            user=user,
+            source=CodingSource.IMPORT,
         )
-    )
-    return len(plan.rows)
+    except CriteriaRejected as rejected:  # the check refused these already; kept as a guard
+        raise ImportRejected(
+            [
+                LineError(plan.rows[index].line, " ".join(errors.values()))
+                for index, errors in sorted(rejected.errors.items())
+            ]
+        ) from rejected
+    return sum(1 for outcome in outcomes if outcome.created)
 
 
 # --- Territories ---------------------------------------------------------------------------
@@ -691,5 +599,10 @@ def groups_import_commit(*, plan: GroupsPlan) -> int:
     if plan.errors:
         raise ValueError("a plan with errors is never written")
     created = HomogeneousGroup.objects.bulk_create(plan.groups, batch_size=BATCH)
-    territory_stats_refresh(territory_ids={g.territory_id for g in created})
+    # New groups change the counts by themselves alone: no recount of their territories.
+    figures_change(
+        groups_added=[
+            GroupFacts(g.territory_id, g.profile.code, g.size, g.is_archived) for g in created
+        ]
+    )
     return len(created)

@@ -24,16 +24,15 @@ from django.utils.translation import gettext as _
 from spiral.coding.models import Coding, CodingSource
 from spiral.consultations.models import (
     Criterion,
-    CriterionRevision,
     GroupProfile,
     HomogeneousGroup,
     Meeting,
     Question,
     QuestionSet,
-    RevisionAction,
 )
+from spiral.consultations.services import CriteriaRejected, CriterionDraft, criteria_bulk_create
 from spiral.core.errors import ImportRejected, LineError
-from spiral.grid.codes import CodeError, GridIndex
+from spiral.grid.codes import CodeError, GridIndex, ResolvedCode
 from spiral.grid.models import (
     Beneficiary,
     Component,
@@ -48,17 +47,9 @@ from spiral.grid.services import (
     grid_version_export_csv,
     parse_grid_csv,
 )
-from spiral.syntheses.services import _stats_only_refresh
+from spiral.syntheses.services import GroupFacts, figures_change, territory_counts_refresh
 from spiral.territories.models import CoordinationGroup, Territory
 from spiral.territories.services import unique_territory_slug
-from spiral.transfers.bulk import (
-    CODING_FIELDS,
-    CRITERION_FIELDS,
-    REVISION_FIELDS,
-    coding_values,
-    rows_insert,
-)
-from spiral.transfers.figures import NewCriterion, NewGroup, figures_add_new_criteria
 
 PACKAGE_FORMAT = 1
 QDA_NAMESPACE = "urn:QDA-XML:codebook:1.0"
@@ -755,11 +746,26 @@ def package_import(*, content: bytes, parent: Territory | None = None) -> dict[s
     created_meetings = Meeting.objects.bulk_create(meetings.values(), batch_size=2000)
     meetings = dict(zip(meetings.keys(), created_meetings, strict=True))
 
-    # Criteria, revisions and codings: plain inserts (see bulk.py), ids read back in order.
+    # Codings first, so each criterion is written with its codes.
+    criterion_ids_in_package = {row["id"] for _line, row in _read(archive, "criteria.csv")}
+    codes_of: dict[str, list[ResolvedCode]] = defaultdict(list)
+    codings = 0
+    for line, row in _read(archive, "codings.csv"):
+        index = indexes.get(row["grid_version"])
+        if row["criterion_id"] not in criterion_ids_in_package or index is None:
+            errors.append(LineError(line, _("codings.csv: unknown criterion or grid version.")))
+            continue
+        try:
+            codes_of[row["criterion_id"]].append(index.resolve(row["full_code"]))
+            codings += 1
+        except CodeError as error:
+            errors.append(LineError(line, f"codings.csv: {error}"))
+
+    # Criteria, their revisions and codings: the one bulk write path of criteria, which checks
+    # them as typed ones and adds them to the figures without recounting a territory.
     questions = {(q.question_set_id, q.code): q for q in Question.objects.all()}
-    now = timezone.now()
-    criterion_values: list[tuple[Any, ...]] = []
-    criterion_keys: list[str] = []
+    drafts: list[CriterionDraft] = []
+    draft_lines: list[int] = []
     for line, row in _read(archive, "criteria.csv"):
         meeting = meetings.get(row["meeting_id"])
         question = questions.get((meeting.question_set_id, row["question"])) if meeting else None
@@ -769,104 +775,44 @@ def package_import(*, content: bytes, parent: Territory | None = None) -> dict[s
                 LineError(line, _("criteria.csv: unknown meeting or question, or empty line."))
             )
             continue
-        criterion_keys.append(row["id"])
-        criterion_values.append(
-            (
-                now,
-                now,
-                meeting.pk,
-                question.pk,
-                row["text"],
-                row["language"],
-                expressions,
-                len(criterion_values) + 1,
-                None,
-                meeting.group.pk,
-                meeting.group.territory.pk,
-                None,
+        draft_lines.append(line)
+        drafts.append(
+            CriterionDraft(
+                meeting=meeting,
+                question=question,
+                text=row["text"],
+                expressions=expressions,
+                language=row["language"],
+                codes=tuple(codes_of.get(row["id"], ())),
             )
         )
     if errors:
         raise ImportRejected(errors)
-    rows_insert(model=Criterion, fields=CRITERION_FIELDS, rows=criterion_values)
-    # The meetings are new: every criterion in them is one of ours, in insertion order.
-    new_ids = list(
-        Criterion.all_objects.filter(meeting_id__in=[m.pk for m in meetings.values()])
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    criteria = dict(zip(criterion_keys, new_ids, strict=True))
-    rows_insert(
-        model=CriterionRevision,
-        fields=REVISION_FIELDS,
-        rows=(
-            (pk, RevisionAction.CREATED, v[4], v[5], v[6], v[3], None, now)
-            for pk, v in zip(new_ids, criterion_values, strict=True)
-        ),
-    )
-
-    # Codings.
-    coding_rows: list[tuple[Any, ...]] = []
-    resolved_of: dict[int, tuple[int, int, int]] = {}
-    for line, row in _read(archive, "codings.csv"):
-        criterion_id = criteria.get(row["criterion_id"])
-        index = indexes.get(row["grid_version"])
-        if criterion_id is None or index is None:
-            errors.append(LineError(line, _("codings.csv: unknown criterion or grid version.")))
-            continue
-        try:
-            resolved = index.resolve(row["full_code"])
-        except CodeError as error:
-            errors.append(LineError(line, f"codings.csv: {error}"))
-            continue
-        resolved_of[resolved.component.pk] = (
-            resolved.component.pk,
-            resolved.component.dimension_id,
-            resolved.component.version_id,
-        )
-        coding_rows.append(
-            coding_values(
-                criterion_id=criterion_id,
-                code=resolved,
-                source=CodingSource.IMPORT,
-                user_id=None,
-                now=now,
-            )
-        )
-    if errors:
-        raise ImportRejected(errors)
-    rows_insert(model=Coding, fields=CODING_FIELDS, rows=coding_rows)
-    # Everything is new: the figures change by the package's own rows (see figures.py).
-    codes_of: dict[int, set[tuple[int, int, int]]] = defaultdict(set)
-    for values in coding_rows:
-        codes_of[values[0]].add(resolved_of[values[1]])
-    meeting_of = {m.pk: m for m in meetings.values()}
-    kind_of = dict(Question.objects.values_list("pk", "kind"))
-    figures_add_new_criteria(
-        criteria=(
-            NewCriterion(
-                territory_id=v[10],
-                question_kind=kind_of[v[3]],
-                profile=meeting_of[v[2]].group.profile.code,
-                language=v[5],
-                month=f"{meeting_of[v[2]].held_on:%Y-%m}",
-                expressions=v[6],
-                codes=tuple(sorted(codes_of.get(pk, ()))),
-            )
-            for pk, v in zip(new_ids, criterion_values, strict=True)
-        ),
-        groups=[
-            NewGroup(g.territory_id, g.profile.code, g.size, g.is_archived) for g in groups.values()
+    try:
+        written = criteria_bulk_create(drafts=drafts, user=None, source=CodingSource.IMPORT)
+    except CriteriaRejected as rejected:
+        raise ImportRejected(
+            [
+                LineError(draft_lines[index], "criteria.csv: " + " ".join(problems.values()))
+                for index, problems in sorted(rejected.errors.items())
+            ]
+        ) from rejected
+    # The groups' people and the meetings, added to the figures as the criteria were.
+    figures_change(
+        groups_added=[
+            GroupFacts(g.territory_id, g.profile.code, g.size, g.is_archived)
+            for g in groups.values()
         ],
+        meetings_added=[m.group.territory_id for m in meetings.values() if not m.group.is_archived],
     )
     # Territories without criteria get their (empty) counts too.
-    _stats_only_refresh(territory_ids=[t.pk for t in territories.values()])
+    territory_counts_refresh(territory_ids=[t.pk for t in territories.values()])
     return {
         "territories": len(territories),
         "groups": len(groups),
         "meetings": len(meetings),
-        "criteria": len(criteria),
-        "codings": len(coding_rows),
+        "criteria": len(written),
+        "codings": codings,
     }
 
 
