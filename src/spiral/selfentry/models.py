@@ -119,3 +119,22 @@ class GroupRestitution(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.token
+
+
+class RateLimitCounter(models.Model):
+    """Requests counted in one fixed window of one rate limit (see ratelimit.py).
+
+    In the database rather than Django's cache: the settings give each web process its own
+    in-memory cache, so with several gunicorn workers every limit would be multiplied by their
+    number; the database is the one thing every process shares, on SQLite and PostgreSQL."""
+
+    key = models.CharField(max_length=200, unique=True)  # limit, who, window number
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("rate-limit counter")
+        verbose_name_plural = _("rate-limit counters")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -1,27 +1,65 @@
-"""A small fixed-window rate limit in the cache, for the public self-entry endpoints.
+"""A small fixed-window rate limit in the database, for the public self-entry endpoints.
 
 Log-in attempts have axes; phones have no account, so their requests are counted per meeting
-and anonymous participant (and unknown codes per address, so codes cannot be guessed)."""
+and anonymous participant (and unknown codes per address, so codes cannot be guessed).
+
+The counters live in a table, not in Django's cache: the cache is per process here (no CACHES
+setting, so each gunicorn worker has its own memory), and a limit counted per process lets
+through as many times more requests as there are workers. One ``INSERT … ON CONFLICT DO UPDATE
+… RETURNING`` counts a request atomically on SQLite (3.35+) and PostgreSQL alike, so concurrent
+requests in different processes never lose a count (docs/decisions/0016)."""
 
 from __future__ import annotations
 
+import hashlib
+import random
 import time
+from datetime import UTC, datetime, timedelta
 
-from django.core.cache import cache
+from django.db import connection, transaction
+
+from spiral.selfentry.models import RateLimitCounter
+
+TABLE = RateLimitCounter._meta.db_table
+# Expired windows are deleted by one request in this many, so the table stays small.
+PURGE_ONE_IN = 200
+
+COUNT_SQL = f"""
+    INSERT INTO {TABLE} ("key", "count", "expires_at") VALUES (%s, 1, %s)
+    ON CONFLICT ("key") DO UPDATE SET "count" = {TABLE}."count" + 1
+    RETURNING "count"
+"""
+
+
+def _stored_key(key: str, bucket: int) -> str:
+    full = f"{key}:{bucket}"
+    if len(full) <= 200:
+        return full
+    return f"sha256:{hashlib.sha256(full.encode()).hexdigest()}:{bucket}"
 
 
 def rate_limited(*, key: str, limit: int, window: int) -> int:
     """Count one request; return 0 if allowed, else the seconds to wait before trying again."""
-    bucket = int(time.time() // window)
-    cache_key = f"spiral:rl:{key}:{bucket}"
-    if cache.add(cache_key, 1, timeout=window + 5):
-        count = 1
-    else:
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.set(cache_key, 1, timeout=window + 5)
-            count = 1
+    now = time.time()
+    bucket = int(now // window)
+    expires_at = datetime.fromtimestamp((bucket + 1) * window, tz=UTC)
+    # Its own short transaction: the count holds even if the request then fails.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            COUNT_SQL,
+            [_stored_key(key, bucket), connection.ops.adapt_datetimefield_value(expires_at)],
+        )
+        count = int(cursor.fetchone()[0])
+    if random.randrange(PURGE_ONE_IN) == 0:
+        rate_limits_purge()
     if count <= limit:
         return 0
-    return max(1, window - int(time.time()) % window)
+    return max(1, window - int(now) % window)
+
+
+def rate_limits_purge(*, now: datetime | None = None) -> int:
+    """Delete the counters of windows that are over; returns how many."""
+    deleted, _by_model = RateLimitCounter.objects.filter(
+        expires_at__lt=now or datetime.now(tz=UTC) - timedelta(seconds=1)
+    ).delete()
+    return deleted
