@@ -345,5 +345,8 @@ SPIRAL_SELFENTRY_BAD_CODES_PER_10_MIN = int(env_str("SPIRAL_SELFENTRY_BAD_CODES_
 # --- Imports and exports (transfers) ----------------------------------------------------------
 # Imports of more lines than this are checked and saved by the task worker, with a progress bar.
 SPIRAL_IMPORT_SYNC_LIMIT = int(env_str("SPIRAL_IMPORT_SYNC_LIMIT", "5000"))
+# Days a refused, failed or never-mapped import keeps its stored file after it finished (or
+# was uploaded); `manage.py clean_imports` deletes older files. Saved imports drop it at once.
+SPIRAL_IMPORT_RETENTION_DAYS = int(env_str("SPIRAL_IMPORT_RETENTION_DAYS", "30"))
 # Largest file accepted for an import (bytes).
 SPIRAL_IMPORT_MAX_BYTES = int(env_str("SPIRAL_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))

@@ -26,7 +26,9 @@ class ImportStatus(models.TextChoices):
 
 class ImportJob(models.Model):
     """One uploaded file and what became of it. The content is kept until the import is done,
-    so a refused file can be mapped again without uploading it twice."""
+    so a refused file can be mapped again without uploading it twice, and at most
+    SPIRAL_IMPORT_RETENTION_DAYS after a refused or abandoned import (``clean_imports``); the
+    row itself, with its report, stays."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
     status = models.CharField(
@@ -71,6 +73,7 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    file_removed_at = models.DateTimeField(_("file deleted"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import")

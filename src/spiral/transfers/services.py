@@ -4,9 +4,11 @@ keep the progress row and the report up to date for the page that polls it."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,6 +65,9 @@ def import_job_create(
         mapping=mapping_guess(kind=kind, columns=table.columns),
     )
     job.save()
+    # Every upload also deletes the files that outlived the retention, so storage stays bounded
+    # even where no one scheduled clean_imports (one UPDATE of a small table).
+    import_files_clean()
     return job
 
 
@@ -207,8 +212,25 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
         return job
     _finish(job, status=ImportStatus.DONE, errors=[], created=created, lines=len(table.rows))
     # The file is no longer needed once its rows are in the database.
-    ImportJob.objects.filter(pk=job.pk).update(content=b"")
+    ImportJob.objects.filter(pk=job.pk).update(content=b"", file_removed_at=timezone.now())
     return job
+
+
+def import_files_clean(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    """Delete the stored files of imports refused, failed or left unmapped more than
+    SPIRAL_IMPORT_RETENTION_DAYS ago (the rows and their reports stay); returns how many.
+
+    A running import keeps its file whatever its age: the task worker may still need it."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.SPIRAL_IMPORT_RETENTION_DAYS)
+    expired = (
+        ImportJob.objects.filter(file_removed_at__isnull=True)
+        .exclude(status__in=[ImportStatus.QUEUED, ImportStatus.CHECKING, ImportStatus.SAVING])
+        .filter(Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff))
+    )
+    if dry_run:
+        return expired.count()
+    return expired.update(content=b"", file_removed_at=now)
 
 
 def _set_status(job: ImportJob, status: str) -> None:

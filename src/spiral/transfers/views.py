@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
@@ -193,7 +194,7 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         table = (
             import_job_table(job=job, limit=PREVIEW_ROWS)
-            if job.status != ImportStatus.DONE
+            if job.status != ImportStatus.DONE and job.file_removed_at is None
             else None
         )
     except ImportRejected as rejected:
@@ -242,6 +243,7 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "background": import_runs_in_background(job),
             "back_url": _back_url(job),
             "replace_form": UploadForm(allow_paste=job.file_format == "paste"),
+            "retention_days": settings.SPIRAL_IMPORT_RETENTION_DAYS,
         },
     )
 
