@@ -9,6 +9,11 @@ a loopback port, then 50 simulated phones (threads, each with its own cookies an
 send 2,000 post-its one per request, as a real phone does, and replay one request in 10 as a phone
 whose answer was lost would. Prints the time taken, the latencies, and checks that every
 post-it was counted exactly once.
+
+Before the server starts, it times one post-it in process (Django's test client, one request
+per post-it through the phone endpoint: rate limits, checks, the write and the figures) on the
+same database: ``--in-process`` post-its (300) into another meeting of the same territory that
+already holds as many.
 """
 
 from __future__ import annotations
@@ -131,11 +136,61 @@ def phone(
     return {"latencies": latencies, "statuses": statuses, "created": created, "retries": retries}
 
 
+def in_process_postits(territory: object, count: int) -> tuple[float, float]:
+    """Median and p95 (ms) of one post-it sent through the phone endpoint by Django's test
+    client, in this process, into a meeting that already holds ``count`` post-its."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from spiral.selfentry.services import selfentry_open
+    from tests.factories import GroupFactory, MeetingFactory
+
+    meeting = MeetingFactory(group=GroupFactory(territory=territory))
+    session = selfentry_open(meeting=meeting, user=None)
+    questions = list(meeting.question_set.questions.values_list("pk", flat=True))
+    url = reverse("selfentry:phone_submit", kwargs={"code": session.code})
+    phones = []
+    for _n in range(20):
+        client = Client()
+        client.get(reverse("selfentry:phone", kwargs={"code": session.code}))
+        phones.append((client, uuid.uuid4().hex))
+    timings: list[float] = []
+    for n in range(2 * count):
+        client, participant = phones[n % len(phones)]
+        body = json.dumps(
+            {
+                "participant": participant,
+                "items": [
+                    {
+                        "client_id": uuid.uuid4().hex,
+                        "question": questions[n % len(questions)],
+                        "text": f"Post-it {n}",
+                    }
+                ],
+            }
+        )
+        start = time.perf_counter()
+        response = client.post(url, data=body, content_type="application/json")
+        elapsed = time.perf_counter() - start
+        if response.status_code != 200:
+            raise RuntimeError(f"post-it {n}: HTTP {response.status_code}")
+        if n >= count:  # the first half fills the wall
+            timings.append(elapsed)
+    timings.sort()
+    return statistics.median(timings) * 1000, timings[int(len(timings) * 0.95)] * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--phones", type=int, default=50)
     parser.add_argument("--postits", type=int, default=2000)
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        default=300,
+        help="post-its timed one by one in process before the server starts (0: skip)",
+    )
     parser.add_argument(
         "--batch",
         type=int,
@@ -159,6 +214,7 @@ def main() -> None:
     meeting = MeetingFactory(group=GroupFactory(territory=territory))
     session = selfentry_open(meeting=meeting, user=None)
     question_ids = list(meeting.question_set.questions.values_list("pk", flat=True))
+    in_process = in_process_postits(territory, args.in_process) if args.in_process else None
     django.db.connections.close_all()
 
     port = free_port()
@@ -216,7 +272,7 @@ def main() -> None:
             statuses[status] = statuses.get(status, 0) + n
     criteria = Criterion.objects.filter(meeting=meeting).count()
     postits = PostIt.objects.filter(session=session).count()
-    phones = PostIt.objects.values("participant").distinct().count()
+    phones = PostIt.objects.filter(session=session).values("participant").distinct().count()
     expected = per_phone * args.phones
     rows = [
         (
@@ -238,6 +294,17 @@ def main() -> None:
             "latency p50 / p95 / max",
             f"{statistics.median(latencies) * 1000:.0f} / "
             f"{latencies[int(len(latencies) * 0.95)] * 1000:.0f} / {latencies[-1] * 1000:.0f} ms",
+        ),
+        *(
+            [
+                (
+                    "in process: one post-it per request, median (p95)",
+                    f"{in_process[0]:.1f} ms ({in_process[1]:.1f}), {args.in_process} post-its "
+                    f"after {args.in_process} already on the wall",
+                )
+            ]
+            if in_process
+            else []
         ),
         ("criteria saved", str(criteria)),
         ("answered 'created'", str(sum(r["created"] for r in results))),

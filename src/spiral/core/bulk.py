@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from django.db import connection
@@ -37,7 +38,11 @@ def rows_insert(*, model: type[Model], fields: Sequence[str], rows: Iterable[Seq
         return adapted[value]
 
     if connection.vendor == "postgresql":
-        return _copy(table=meta.db_table, columns=columns, rows=rows)
+        iterator = iter(rows)
+        first = next(iterator, None)
+        if first is None:  # nothing to copy: skip the COPY statement's round trip
+            return 0
+        return _copy(table=meta.db_table, columns=columns, rows=chain([first], iterator))
     count = 0
     chunk: list[Sequence[Any]] = []
     with connection.cursor() as cursor:

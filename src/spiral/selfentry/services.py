@@ -226,15 +226,13 @@ def postits_submit(
             for (outcome, _draft), result in zip(drafts, results, strict=True):
                 outcome.criterion_id = result.criterion_id
                 outcome.created = result.created
+        # A replayed post-it already has its row (one per criterion): the unique criterion
+        # makes the database skip it, no need to read which ones exist first.
         saved = [o.criterion_id for o in valid if o.criterion_id is not None]
-        known = set(
-            PostIt.objects.filter(criterion_id__in=saved).values_list("criterion_id", flat=True)
-        )
         PostIt.objects.bulk_create(
             [
                 PostIt(session=session, criterion_id=cid, participant=participant)
                 for cid in dict.fromkeys(saved)
-                if cid not in known
             ],
             ignore_conflicts=True,
         )

@@ -25,7 +25,7 @@ from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.permissions import can_transcribe, can_view_territory, require
 from spiral.selfentry import selectors, services
 from spiral.selfentry.models import CriterionMerge, SelfEntrySession
-from spiral.selfentry.ratelimit import rate_limited
+from spiral.selfentry.ratelimit import RateLimit, rate_limited, rate_limits_count
 from spiral.syntheses.selectors import group_synthesis
 
 MAX_ITEMS_PER_REQUEST = 50
@@ -374,14 +374,17 @@ def phone_submit(request: SpiralRequest, code: str) -> HttpResponse:
             },
             status=400,
         )
-    wait = rate_limited(
-        key=f"phone:{session.meeting_id}:{participant}",
-        limit=settings.SPIRAL_SELFENTRY_REQUESTS_PER_MINUTE,
-        window=60,
-    ) or rate_limited(
-        key=f"meeting:{session.meeting_id}",
-        limit=settings.SPIRAL_SELFENTRY_MEETING_REQUESTS_PER_MINUTE,
-        window=60,
+    wait = rate_limits_count(
+        RateLimit(
+            key=f"phone:{session.meeting_id}:{participant}",
+            limit=settings.SPIRAL_SELFENTRY_REQUESTS_PER_MINUTE,
+            window=60,
+        ),
+        RateLimit(
+            key=f"meeting:{session.meeting_id}",
+            limit=settings.SPIRAL_SELFENTRY_MEETING_REQUESTS_PER_MINUTE,
+            window=60,
+        ),
     )
     if wait:
         return _too_many(wait, as_json=True, request=request)
