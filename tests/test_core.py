@@ -501,3 +501,16 @@ def test_favicon_is_served_from_static(client: Client) -> None:
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"] == "/static/spiral/favicon.svg"
+
+
+def test_control_character_class_is_exactly_unicode_category_cc() -> None:
+    """clean_criterion_text refuses by a regular expression: it must match the category Cc,
+    every code point checked (the category is closed: no new Cc in future Unicode versions)."""
+    import sys
+    import unicodedata
+
+    from spiral.core.text import CONTROL_CHARACTER
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert (unicodedata.category(char) == "Cc") == bool(CONTROL_CHARACTER.match(char)), code

@@ -293,7 +293,7 @@ CODING_COLUMNS = (
     "coded_by",
     "created_at",
 )
-TOKEN_CHUNK = 500
+TOKEN_CHUNK = 2000  # below SQLite's 32,766 parameters per statement
 
 
 def _existing_tokens(drafts: Sequence[CriterionDraft]) -> dict[tuple[int, str], int]:
