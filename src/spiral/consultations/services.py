@@ -296,6 +296,24 @@ CODING_COLUMNS = (
 TOKEN_CHUNK = 2000  # below SQLite's 32,766 parameters per statement
 
 
+@dataclass(frozen=True)
+class _Row:
+    """A draft to insert, as plain values."""
+
+    index: int
+    meeting_id: int
+    question_id: int
+    text: str
+    language: str
+    expressions: int
+    position: int
+    client_token: str | None
+    group_id: int
+    territory_id: int
+    codes: tuple[ResolvedCode, ...]
+    facts: CriterionFacts
+
+
 def _existing_tokens(drafts: Sequence[CriterionDraft]) -> dict[tuple[int, str], int]:
     """(meeting id, client token) -> criterion id for the drafts' tokens already saved."""
     wanted: dict[int, set[str]] = defaultdict(set)
@@ -335,7 +353,22 @@ def _criteria_write(
             draft.meeting.save()
             if not groups[draft.meeting.group_id][2]:
                 new_meetings.append(groups[draft.meeting.group_id][0])
-    meeting_ids = {d.meeting.pk for d in drafts}
+    # What each distinct meeting gives its criteria, looked up once (an import has 100,000
+    # drafts and a few meetings): id, group, territory, profile, month, language.
+    places: dict[int, tuple[int, int, int, str, str, str]] = {}
+    for draft in drafts:
+        meeting = draft.meeting
+        if id(meeting) not in places:
+            territory_id, profile, _archived = groups[meeting.group_id]
+            places[id(meeting)] = (
+                meeting.pk,
+                meeting.group_id,
+                territory_id,
+                profile,
+                f"{meeting.held_on:%Y-%m}",
+                meeting.language,
+            )
+    meeting_ids = {place[0] for place in places.values()}
     next_position: dict[tuple[int, int], int] = defaultdict(int)
     for meeting_id, question_id, top in (
         Criterion.all_objects.filter(meeting_id__in=meeting_ids)
@@ -344,11 +377,14 @@ def _criteria_write(
     ):
         next_position[(meeting_id, question_id)] = top or 0
     # Which draft is written, and which points to a criterion saved before or earlier here.
-    written: list[tuple[int, CriterionDraft, int]] = []  # draft index, draft, position
+    written: list[_Row] = []
     first_of_token: dict[tuple[int, str], int] = {}
     same_as: dict[int, int] = {}  # draft index -> index of the draft written for its token
     for index, draft in enumerate(drafts):
-        key = (draft.meeting.pk, draft.client_token)
+        meeting_id, group_id, territory_id, profile, month, meeting_language = places[
+            id(draft.meeting)
+        ]
+        key = (meeting_id, draft.client_token)
         if draft.client_token:
             if key in first_of_token:
                 same_as[index] = first_of_token[key]
@@ -356,9 +392,39 @@ def _criteria_write(
             first_of_token[key] = index
             if key in existing:
                 continue
-        position_key = (draft.meeting.pk, draft.question.pk)
-        next_position[position_key] += 1
-        written.append((index, draft, next_position[position_key]))
+        question_id = draft.question.pk
+        next_position[(meeting_id, question_id)] += 1
+        written.append(
+            _Row(
+                index=index,
+                meeting_id=meeting_id,
+                question_id=question_id,
+                text=draft.text.strip(),
+                language=draft.language or meeting_language,
+                expressions=draft.expressions,
+                position=next_position[(meeting_id, question_id)],
+                client_token=draft.client_token or None,
+                group_id=group_id,
+                territory_id=territory_id,
+                codes=tuple({c.full_code: c for c in draft.codes}.values()),
+                facts=CriterionFacts(
+                    territory_id=territory_id,
+                    question_kind=draft.question.kind,
+                    profile=profile,
+                    language=draft.language or meeting_language,
+                    month=month,
+                    expressions=draft.expressions,
+                    codes=tuple(
+                        sorted(
+                            {
+                                (c.component.pk, c.component.dimension_id, c.component.version_id)
+                                for c in draft.codes
+                            }
+                        )
+                    ),
+                ),
+            )
+        )
     ids: dict[int, int] = {}
     if written:
         before = Criterion.all_objects.aggregate(m=Max("pk"))["m"] or 0
@@ -369,18 +435,18 @@ def _criteria_write(
                 (
                     now,
                     now,
-                    draft.meeting.pk,
-                    draft.question.pk,
-                    draft.text.strip(),
-                    draft.language or draft.meeting.language,
-                    draft.expressions,
-                    position,
-                    draft.client_token or None,
-                    draft.meeting.group_id,
-                    groups[draft.meeting.group_id][0],
+                    row.meeting_id,
+                    row.question_id,
+                    row.text,
+                    row.language,
+                    row.expressions,
+                    row.position,
+                    row.client_token,
+                    row.group_id,
+                    row.territory_id,
                     user_id,
                 )
-                for _index, draft, position in written
+                for row in written
             ),
         )
         # Our rows: newer than the largest id seen before, stamped with this write's instant,
@@ -391,23 +457,23 @@ def _criteria_write(
                 pk__gt=before, meeting_id__in=meeting_ids, created_at=now
             ).values_list("pk", "meeting_id", "question_id", "position")
         }
-        for index, draft, position in written:
-            ids[index] = by_place[(draft.meeting.pk, draft.question.pk, position)]
+        for row in written:
+            ids[row.index] = by_place[(row.meeting_id, row.question_id, row.position)]
         rows_insert(
             model=CriterionRevision,
             fields=REVISION_COLUMNS,
             rows=(
                 (
-                    ids[index],
+                    ids[row.index],
                     RevisionAction.CREATED,
-                    draft.text.strip(),
-                    draft.language or draft.meeting.language,
-                    draft.expressions,
-                    draft.question.pk,
+                    row.text,
+                    row.language,
+                    row.expressions,
+                    row.question_id,
                     user_id,
                     now,
                 )
-                for index, draft, _position in written
+                for row in written
             ),
         )
         rows_insert(
@@ -415,7 +481,7 @@ def _criteria_write(
             fields=CODING_COLUMNS,
             rows=(
                 (
-                    ids[index],
+                    ids[row.index],
                     code.component.pk,
                     code.object_detail.pk if code.object_detail else None,
                     code.sense_category.pk if code.sense_category else None,
@@ -426,35 +492,14 @@ def _criteria_write(
                     user_id,
                     now,
                 )
-                for index, draft, _position in written
-                for code in {c.full_code: c for c in draft.codes}.values()
+                for row in written
+                for code in row.codes
             ),
         )
         schedule_retrain_check(
-            version_ids={c.component.version_id for _i, d, _p in written for c in d.codes}
+            version_ids={c.component.version_id for row in written for c in row.codes}
         )
-    figures_change(
-        added=[
-            CriterionFacts(
-                territory_id=groups[draft.meeting.group_id][0],
-                question_kind=draft.question.kind,
-                profile=groups[draft.meeting.group_id][1],
-                language=draft.language or draft.meeting.language,
-                month=f"{draft.meeting.held_on:%Y-%m}",
-                expressions=draft.expressions,
-                codes=tuple(
-                    sorted(
-                        {
-                            (c.component.pk, c.component.dimension_id, c.component.version_id)
-                            for c in draft.codes
-                        }
-                    )
-                ),
-            )
-            for _index, draft, _position in written
-        ],
-        meetings_added=new_meetings,
-    )
+    figures_change(added=[row.facts for row in written], meetings_added=new_meetings)
     outcomes: list[DraftOutcome] = []
     for index, draft in enumerate(drafts):
         if index in ids:
@@ -466,7 +511,8 @@ def _criteria_write(
         else:
             outcomes.append(
                 DraftOutcome(
-                    criterion_id=existing[(draft.meeting.pk, draft.client_token)], created=False
+                    criterion_id=existing[(places[id(draft.meeting)][0], draft.client_token)],
+                    created=False,
                 )
             )
     return outcomes
