@@ -156,6 +156,8 @@ def action_review_record(
     """The ex-post co-evaluation meeting of an action: an ex-post evaluation on the action's
     indicators (rated by the coordination group), compared with the latest earlier evaluation
     of those indicators, and what changed, according to whom, and the lessons."""
+    if action.status == ActionStatus.CANDIDATE:
+        raise ActionError(_("Decide the action before evaluating what it changed."))
     if not what_changed.strip():
         raise ActionError(_("Write what changed for well-being."))
     indicators = list(action.indicators.all())

@@ -26,7 +26,11 @@ from spiral.actions.forms import (
     ReviewForm,
 )
 from spiral.actions.models import Action, ActionDocument, ActionStatus, CycleArchive, StrategicAxis
-from spiral.actions.selectors import actions_of_territory, candidate_comparison
+from spiral.actions.selectors import (
+    actions_of_territory,
+    archive_for_display,
+    candidate_comparison,
+)
 from spiral.actions.services import (
     ActionError,
     action_decide,
@@ -43,6 +47,7 @@ from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.permissions import require
 from spiral.indicators.forms import levels_from_post
 from spiral.indicators.models import Indicator
+from spiral.indicators.services import is_plain_number
 from spiral.indicators.permissions import (
     can_close_cycle,
     can_manage_progress,
@@ -83,10 +88,18 @@ def territory_actions(request: SpiralRequest, slug: str) -> HttpResponse:
     """The actions of a territory: the plan for everyone, axes and candidates for its team."""
     territory = _territory(request, slug)
     details = can_view_progress_details(request.user, territory)
+    actions = list(actions_of_territory(territory=territory, with_candidates=details))
     context = {
         **_base(territory),
-        "actions": actions_of_territory(territory=territory, with_candidates=details),
-        "axes": StrategicAxis.objects.filter(territory=territory) if details else [],
+        # A second cycle starts from what carried over; earlier cycles stay readable below.
+        "actions": [a for a in actions if a.cycle == territory.cycle],
+        "earlier_actions": [a for a in actions if a.cycle != territory.cycle],
+        "axes": (
+            StrategicAxis.objects.filter(territory=territory).order_by("-cycle", "title")
+            if details
+            else []
+        ),
+        "archives": CycleArchive.objects.filter(territory=territory) if details else [],
         "details": details,
         "can_manage": can_manage_progress(request.user, territory),
         "can_close": can_close_cycle(request.user, territory),
@@ -119,11 +132,12 @@ def axis_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     manage = can_manage_progress(request.user, axis.territory)
     if request.method == "POST":
         require(manage)
-        action = get_object_or_404(Action, pk=request.POST.get("action") or 0, axis=axis)
+        raw = request.POST.get("action", "")
+        action = get_object_or_404(Action, pk=int(raw) if is_plain_number(raw) else 0, axis=axis)
         scores = {}
         for number, criterion in enumerate(axis.criteria_list()):
             value = request.POST.get(f"score-{number}", "")
-            if value.isdigit():
+            if is_plain_number(value):
                 scores[criterion] = int(value)
         try:
             candidate_scores_record(action=action, scores=scores)
@@ -148,9 +162,9 @@ def _action_form(
 ) -> HttpResponse:
     initial: dict[str, Any] = {}
     if action is None:
-        wanted = [int(v) for v in request.GET.getlist("indicator") if v.isdigit()]
+        wanted = [int(v) for v in request.GET.getlist("indicator") if is_plain_number(v)]
         initial["indicators"] = Indicator.objects.filter(pk__in=wanted, territory=territory)
-        if request.GET.get("axis", "").isdigit():
+        if is_plain_number(request.GET.get("axis", "")):
             initial["axis"] = request.GET["axis"]
     form = ActionForm(request.POST or None, instance=action, territory=territory, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -356,5 +370,6 @@ def cycle_archive(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             **_base(archive.territory),
             "archive": archive,
             "cycle_label": CYCLE_LABELS.get(archive.cycle, ""),
+            "snapshot": archive_for_display(archive=archive),
         },
     )

@@ -39,13 +39,19 @@ from spiral.indicators.permissions import (
     can_view_progress_details,
 )
 from spiral.indicators.selectors import (
+    categories_from_coding,
+    component_criteria_counts,
+    criteria_by_category,
     criteria_for_components,
     evaluation_comparison,
     evaluation_indicators,
     evaluation_results,
     evaluations_of_territory,
+    indicator_evaluations,
     indicator_versions,
     indicators_of_territory,
+    rating_sources,
+    reuse_territories,
     shared_indicators,
 )
 from spiral.indicators.services import (
@@ -56,6 +62,7 @@ from spiral.indicators.services import (
     indicator_create,
     indicator_reuse,
     indicator_revise,
+    is_plain_number,
     ratings_record,
     survey_field,
     survey_submit,
@@ -130,9 +137,12 @@ def _builder(
     if indicator is not None:
         component_ids = list(indicator.components.values_list("pk", flat=True))
     else:
-        component_ids = [int(v) for v in request.GET.getlist("components") if v.isdigit()]
+        component_ids = [int(v) for v in request.GET.getlist("components") if is_plain_number(v)]
+    counts = component_criteria_counts(territory=territory) if indicator is None else {}
     components = _component_choices(territory)
     chosen = [c for c in components if c.pk in component_ids]
+    # Only the components where this territory's criteria are coded can make an indicator.
+    offered = [(c, counts[c.pk]) for c in components if counts.get(c.pk)]
     criteria = list(
         criteria_for_components(territory=territory, component_ids=[c.pk for c in chosen])
     )
@@ -195,7 +205,10 @@ def _builder(
     elif indicator is not None:
         sorted_criteria, levels = scale_initial(indicator)
     else:
-        sorted_criteria, levels = {}, {}
+        sorted_criteria = categories_from_coding(
+            criterion_ids=criterion_ids, component_ids=[c.pk for c in chosen]
+        )
+        levels = {}
     level_rows = [
         {
             "level": n,
@@ -209,7 +222,7 @@ def _builder(
         "territory": territory,
         "ancestors": territory_ancestors(territory=territory),
         "indicator": indicator,
-        "components": components,
+        "components": offered,
         "chosen_ids": {c.pk for c in chosen},
         "chosen": chosen,
         "criteria": criteria,
@@ -241,21 +254,20 @@ def indicator_detail(request: SpiralRequest, pk: int) -> HttpResponse:
     territory = indicator.territory
     user = request.user
     show_criteria = can_view_progress_details(user, territory)
-    reuse_targets = []
+    reuse_targets: list[Territory] = []
     if user.is_authenticated and indicator.is_shared:
-        from spiral.territories.selectors import territories_of_user
-
         reuse_targets = [
             t
-            for t in territories_of_user(user=user)
-            if t.pk != territory.pk and can_manage_progress(user, t)
+            for t in reuse_territories(user=user, exclude=territory)
+            if can_manage_progress(user, t)
         ]
     context = {
         "territory": territory,
         "ancestors": territory_ancestors(territory=territory),
         "indicator": indicator,
         "levels": indicator.levels.prefetch_related("criteria"),
-        "sorted": indicator.sorted.select_related("criterion") if show_criteria else [],
+        "by_category": criteria_by_category(indicator=indicator) if show_criteria else [],
+        "rated_in": indicator_evaluations(indicator=indicator),
         "show_criteria": show_criteria,
         "versions": indicator_versions(indicator=indicator),
         "can_manage": can_manage_progress(user, territory),
@@ -275,7 +287,8 @@ def indicator_library(request: SpiralRequest) -> HttpResponse:
 def indicator_reuse_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     source = _indicator(request, pk)
     require(source.is_shared)
-    target = get_object_or_404(Territory, pk=request.POST.get("territory") or 0)
+    raw = request.POST.get("territory", "")
+    target = get_object_or_404(Territory, pk=int(raw) if is_plain_number(raw) else 0)
     require(can_manage_progress(request.user, target))
     try:
         copy = indicator_reuse(source=source, territory=target, user=request.user)
@@ -372,21 +385,32 @@ def evaluation_compare(request: SpiralRequest, pk: int) -> HttpResponse:
     """Before/after: where the situation moved, indicator by indicator."""
     after_evaluation = _evaluation(request, pk)
     other = request.GET.get("with") or after_evaluation.baseline_id
-    if not other or not str(other).isdigit():
+    if not other or not is_plain_number(str(other)):
         raise Http404("nothing to compare with")
     before_evaluation = get_object_or_404(
         Evaluation, pk=int(other), territory=after_evaluation.territory
     )
+    source = request.GET.get("source", "")
+    if source not in RaterKind.values:
+        source = ""
     details = can_view_progress_details(request.user, after_evaluation.territory)
     before = evaluation_results(evaluation=before_evaluation, show_small=details)
     after = evaluation_results(evaluation=after_evaluation, show_small=details)
+    before_sources, after_sources = rating_sources(before), rating_sources(after)
     context = {
         "territory": after_evaluation.territory,
         "ancestors": territory_ancestors(territory=after_evaluation.territory),
         "before": before,
         "after": after,
-        "lines": evaluation_comparison(before=before, after=after),
-        "radar": charts.median_radar(after, before=before),
+        "source": source,
+        "sources": RaterKind.choices,
+        # Comparing a citizens' survey with one coordination rating moves the median for the
+        # wrong reason: say so, and offer to compare one source with itself.
+        "mixed_sources": not source and set(before_sources) != set(after_sources),
+        "before_sources": [(RaterKind(k).label, n) for k, n in before_sources.items()],
+        "after_sources": [(RaterKind(k).label, n) for k, n in after_sources.items()],
+        "lines": evaluation_comparison(before=before, after=after, source=source),
+        "radar": charts.median_radar(after, before=before, source=source),
         "others": Evaluation.objects.of_territory(after_evaluation.territory_id).exclude(
             pk=after_evaluation.pk
         ),
