@@ -50,6 +50,24 @@ def axis_create(
 
 
 @transaction.atomic
+def axis_update(
+    *, axis: StrategicAxis, title: str, description: str = "", comparison_criteria: str = ""
+) -> StrategicAxis:
+    """Change an axis. Scores are kept by criterion wording: a criterion renamed or removed
+    loses its scores (they no longer say what they scored), the others keep theirs."""
+    axis.title, axis.description, axis.comparison_criteria = (
+        title.strip(),
+        description,
+        comparison_criteria,
+    )
+    axis.save()
+    CandidateScore.objects.filter(action__axis=axis).exclude(
+        criterion__in=axis.criteria_list()
+    ).delete()
+    return axis
+
+
+@transaction.atomic
 def action_save(
     *,
     territory: Territory,

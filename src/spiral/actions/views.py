@@ -37,6 +37,7 @@ from spiral.actions.services import (
     action_review_record,
     action_save,
     axis_create,
+    axis_update,
     candidate_scores_record,
     commitment_add,
     cycle_close,
@@ -121,6 +122,22 @@ def axis_new(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         request,
         "actions/form.html",
         {**_base(territory), "form": form, "heading": _("New strategic axis")},
+    )
+
+
+@login_required
+def axis_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    axis = get_object_or_404(StrategicAxis.objects.select_related("territory"), pk=pk)
+    require(can_manage_progress(request.user, axis.territory))
+    form = AxisForm(request.POST or None, instance=axis)
+    if request.method == "POST" and form.is_valid():
+        axis_update(axis=axis, **form.cleaned_data)
+        messages.success(request, _("The strategic axis was saved."))
+        return redirect(axis)
+    return render(
+        request,
+        "actions/form.html",
+        {**_base(axis.territory), "form": form, "heading": _("Change the strategic axis")},
     )
 
 
