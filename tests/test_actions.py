@@ -81,7 +81,7 @@ def test_create_and_change_pages_write_only_for_the_territory_team(
 ) -> None:
     client = _client(plan, who)
     town, axis, decided = plan["town"], plan["axis"], plan["decided"]
-    indicator, evaluation = plan["indicator"], plan["evaluation"]
+    indicator, _evaluation = plan["indicator"], plan["evaluation"]
     allowed = who in ("coordinator", "facilitator")
     posts: list[tuple[str, dict[str, Any]]] = [
         (f"/actions/territories/{town.slug}/axes/new/", {"title": "Work"}),

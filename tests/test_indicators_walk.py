@@ -18,7 +18,7 @@ from spiral.accounts.models import Role, User
 from spiral.coding.models import Coding
 from spiral.consultations.models import GroupProfile
 from spiral.grid.models import Component, SenseCategory
-from spiral.indicators.models import Rating, RaterKind, SurveyResponse
+from spiral.indicators.models import RaterKind, Rating, SurveyResponse
 from spiral.indicators.selectors import (
     Distribution,
     ProfileLine,
@@ -121,7 +121,7 @@ def test_a_group_rating_is_not_counted_as_a_person_of_its_profile(
 def test_results_page_shows_each_meeting_rating_with_its_why(
     survey: Any, tree: dict[str, Territory]
 ) -> None:
-    evaluation, work, housing = survey
+    evaluation, work, _housing = survey
     group = GroupFactory(territory=tree["town"], name="Elderly people")
     ratings_record(
         evaluation=evaluation,

@@ -48,13 +48,13 @@ from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.permissions import require
 from spiral.indicators.forms import levels_from_post
 from spiral.indicators.models import Indicator
-from spiral.indicators.services import is_plain_number
 from spiral.indicators.permissions import (
     can_close_cycle,
     can_manage_progress,
     can_view_progress,
     can_view_progress_details,
 )
+from spiral.indicators.services import is_plain_number
 from spiral.territories.method import CYCLE_LABELS
 from spiral.territories.models import Territory
 from spiral.territories.selectors import territory_ancestors
