@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from spiral.core.models import TimeStampedModel
 from spiral.territories.models import Sector
@@ -47,7 +48,8 @@ class ActionStatus(models.TextChoices):
     CANDIDATE = "candidate", _("Candidate")
     DECIDED = "decided", _("Decided")
     IN_PROGRESS = "in_progress", _("In progress")
-    DONE = "done", _("Done")
+    # "Done" alone is also a count elsewhere ("Faits"); an action is "Réalisée".
+    DONE = "done", pgettext_lazy("action status", "Done")
     DROPPED = "dropped", _("Dropped")
 
 
