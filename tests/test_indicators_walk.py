@@ -337,3 +337,71 @@ def test_date_inputs_carry_iso_dates_in_french(survey: Any, coordinator: User) -
     page = client.get(f"/indicators/territories/{evaluation.territory.slug}/evaluations/new/")
     assert page.content.decode().count('type="date"') == 1
     assert re.search(r'type="date" name="held_on" value="\d{4}-\d{2}-\d{2}"', page.content.decode())
+
+
+def test_a_recorded_rating_reopens_with_its_levels_and_why(
+    survey: Any, coordinator: User, tree: dict[str, Territory]
+) -> None:
+    evaluation, work, housing = survey
+    group = GroupFactory(territory=tree["town"], name="Shopkeepers")
+    ratings_record(
+        evaluation=evaluation,
+        levels={work.pk: 2, housing.pk: 4},
+        rater=RaterKind.GROUP,
+        group=group,
+        user=None,
+        notes={work.pk: "Shops close"},
+    )
+    client = client_for(coordinator)
+    url = f"/indicators/evaluations/{evaluation.pk}/rate/"
+    page = client.get(url).content.decode()
+    assert f'href="?rater=group-{group.pk}"' in page
+    reopened = client.get(f"{url}?rater=group-{group.pk}").content.decode()
+    assert "Shops close" in reopened
+    assert re.search(rf'name="indicator-{work.pk}" value="2" checked', reopened)
+    assert re.search(rf'name="indicator-{housing.pk}" value="4" checked', reopened)
+    # A forged rater shows the empty form, nothing else.
+    forged = client.get(f"{url}?rater=group-999999").content.decode()
+    assert "Shops close" not in forged
+
+
+def test_rate_page_reopen_is_refused_to_people_without_a_rating_role(
+    survey: Any, outsider: User
+) -> None:
+    evaluation, work, _housing = survey
+    ratings_record(
+        evaluation=evaluation, levels={work.pk: 2}, rater=RaterKind.COORDINATION, user=None
+    )
+    url = f"/indicators/evaluations/{evaluation.pk}/rate/?rater=coordination"
+    assert client_for(outsider).get(url).status_code == 403
+    response = Client().get(url)
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_evaluation_without_baseline_offers_the_earlier_one(survey: Any) -> None:
+    before, work, _housing = survey
+    after = make_evaluation(before.territory, [work], title="Later")
+    page = Client().get(f"/indicators/evaluations/{after.pk}/").content.decode()
+    assert f"/indicators/evaluations/{after.pk}/compare/?with={before.pk}" in page
+    first = Client().get(f"/indicators/evaluations/{before.pk}/").content.decode()
+    assert "/compare/?with=" not in first  # nothing earlier to compare with
+
+
+def test_survey_errors_link_to_the_questions_left_out(survey: Any) -> None:
+    evaluation, work, housing = survey
+    client = Client()
+    url = f"/indicators/s/{evaluation.survey_key}/"
+    token = _token(client.get(url))
+    response = client.post(url, {"token": token, f"indicator-{work.pk}": "3"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f'href="#q-{housing.pk}"' in page
+    assert f'href="#q-{work.pk}"' not in page
+
+
+def test_dashboard_leads_to_indicators_and_actions(survey: Any, coordinator: User) -> None:
+    town = survey[0].territory
+    page = client_for(coordinator).get(f"/territories/{town.slug}/dashboard/").content.decode()
+    assert f'href="/indicators/territories/{town.slug}/"' in page
+    assert f'href="/actions/territories/{town.slug}/"' in page

@@ -111,6 +111,18 @@ def protect_by_subtraction(lines: list[ProfileLine], *, citizens: int, threshold
         remainder += line.distribution.total
 
 
+def recorded_raters(*, evaluation: Evaluation) -> dict[str, list[Rating]]:
+    """The ratings decided in meetings, by the rater value of the rating form ("coordination",
+    "group-<id>"), so that a group's earlier rating can be reopened and corrected."""
+    found: dict[str, list[Rating]] = {}
+    for rating in Rating.objects.filter(evaluation=evaluation, response__isnull=True).exclude(
+        rater=RaterKind.CITIZEN
+    ):
+        key = f"group-{rating.group_id}" if rating.group_id else "coordination"
+        found.setdefault(key, []).append(rating)
+    return found
+
+
 def evaluation_indicators(evaluation: Evaluation) -> list[Indicator]:
     return list(evaluation.indicators.order_by("title", "pk").prefetch_related("levels"))
 

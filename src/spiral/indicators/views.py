@@ -9,6 +9,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -51,6 +52,7 @@ from spiral.indicators.selectors import (
     indicator_versions,
     indicators_of_territory,
     rating_sources,
+    recorded_raters,
     reuse_territories,
     shared_indicators,
 )
@@ -357,6 +359,18 @@ def evaluation_detail(request: SpiralRequest, pk: int) -> HttpResponse:
         "survey_url": _survey_url(request, evaluation) if details else "",
         "raters": dict(RaterKind.choices),
         "threshold": settings.SPIRAL_SMALL_NUMBERS_THRESHOLD,
+        # Without a named baseline, the latest earlier evaluation is the natural "before".
+        "other_evaluation": (
+            None
+            if evaluation.baseline_id
+            else Evaluation.objects.of_territory(territory.pk)
+            .filter(
+                Q(held_on__lt=evaluation.held_on)
+                | Q(held_on=evaluation.held_on, pk__lt=evaluation.pk)
+            )
+            .order_by("-held_on", "-pk")
+            .first()
+        ),
     }
     return render(request, "indicators/evaluation.html", context)
 
@@ -432,12 +446,21 @@ def evaluation_rate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         if manage or can_rate_for_group(request.user, g)
     ]
     require(manage or bool(groups))
-    form = RatingForm(request.POST or None, groups=groups)
+    asked = request.GET.get("rater", "")
+    form = RatingForm(request.POST or None, groups=groups, initial={"rater": asked})
     if not manage:
         form.fields["rater"].choices = form.fields["rater"].choices[1:]  # type: ignore[attr-defined]
+    choices = dict(form.fields["rater"].choices)  # type: ignore[attr-defined]
     indicators = evaluation_indicators(evaluation)
     # What was chosen stays on screen when the form comes back with an error.
     chosen = {i.pk: request.POST.get(f"indicator-{i.pk}", "") for i in indicators}
+    notes = {i.pk: request.POST.get(f"note-{i.pk}", "") for i in indicators}
+    recorded = recorded_raters(evaluation=evaluation)
+    if request.method == "GET" and asked in choices and asked in recorded:
+        # Opening a rater's earlier rating to correct it: its levels and whys are on screen.
+        for rating in recorded[asked]:
+            chosen[rating.indicator_id] = str(rating.level)
+            notes[rating.indicator_id] = rating.note
     error = ""
     if request.method == "POST" and form.is_valid():
         rater_value = form.cleaned_data["rater"]
@@ -467,7 +490,8 @@ def evaluation_rate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "indicators": indicators,
         "form": form,
         "error": error,
-        "items": [(i, chosen[i.pk], request.POST.get(f"note-{i.pk}", "")) for i in indicators],
+        "items": [(i, chosen[i.pk], notes[i.pk]) for i in indicators],
+        "recorded": [(value, choices[value]) for value in recorded if value in choices],
     }
     return render(request, "indicators/rate.html", context, status=400 if error else 200)
 
