@@ -405,3 +405,13 @@ def test_dashboard_leads_to_indicators_and_actions(survey: Any, coordinator: Use
     page = client_for(coordinator).get(f"/territories/{town.slug}/dashboard/").content.decode()
     assert f'href="/indicators/territories/{town.slug}/"' in page
     assert f'href="/actions/territories/{town.slug}/"' in page
+
+
+def test_new_evaluation_proposes_the_latest_one_as_its_comparison(
+    survey: Any, coordinator: User
+) -> None:
+    evaluation = survey[0]
+    page = client_for(coordinator).get(
+        f"/indicators/territories/{evaluation.territory.slug}/evaluations/new/"
+    )
+    assert re.search(rf'<option value="{evaluation.pk}" selected>', page.content.decode())

@@ -310,10 +310,18 @@ def indicator_reuse_view(request: AuthenticatedRequest, pk: int) -> HttpResponse
 def evaluation_new(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     territory = _territory(request, slug)
     require(can_manage_progress(request.user, territory))
+    # In a second cycle the new evaluation is read against the last one (usually the ex-post of
+    # the cycle before): proposed as the comparison, the coordinator may clear it.
+    latest = Evaluation.objects.of_territory(territory.pk).order_by("-held_on", "-pk").first()
     form = EvaluationForm(
         request.POST or None,
         territory=territory,
-        initial={"held_on": timezone.localdate(), "kind": "ex_ante", "ask_profile": True},
+        initial={
+            "held_on": timezone.localdate(),
+            "kind": "ex_ante",
+            "ask_profile": True,
+            "baseline": latest.pk if latest else None,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
