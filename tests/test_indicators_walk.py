@@ -99,6 +99,11 @@ def test_answers_without_a_profile_protect_a_small_profile(survey: Any) -> None:
     hidden = {line.profile.code: line.hidden for line in result.by_profile if line.profile}
     # 1 elderly answer hidden among 5 answers without a profile: the 5 young stay shown.
     assert hidden == {young.code: False, elderly.code: True}
+    # Without the answers lacking a profile, the 5 young would give the 1 elderly away.
+    SurveyResponse.objects.filter(profile__isnull=True).delete()
+    page = Client().get(f"/indicators/evaluations/{evaluation.pk}/").content.decode()
+    assert "it would reveal a smaller profile" in page
+    assert "fewer than 5 answers: not shown" in page
 
 
 def test_a_group_rating_is_not_counted_as_a_person_of_its_profile(
