@@ -244,3 +244,23 @@ def test_closed_cycle_reads_in_words_of_the_reader(plan: dict[str, Any]) -> None
     french = client.get(f"/actions/cycles/{archive.pk}/").content.decode()
     assert "En cours" in french
     assert "Town hall" in french
+
+
+def test_next_cycle_map_does_not_count_the_last_cycles_reviews(plan: dict[str, Any]) -> None:
+    town, decided = plan["town"], plan["decided"]
+    action_review_record(
+        action=decided,
+        held_on=TODAY,
+        what_changed="Warmer",
+        according_to="",
+        lessons="Start earlier",
+        levels={},
+        user=None,
+    )
+    client = _client(plan, "coordinator")
+    before = client.get(f"/territories/{town.slug}/dashboard/").content.decode()
+    assert "Lessons recorded" in before
+    cycle_close(territory=town, lessons="", carry_over_ids=[decided.pk], user=None)
+    after = client.get(f"/territories/{town.slug}/dashboard/").content.decode()
+    assert "No lessons recorded yet" in after
+    assert "1 action carried out or under way" in after  # the carried-over action is this cycle's

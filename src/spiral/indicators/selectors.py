@@ -449,10 +449,22 @@ def phase_progress_map(
     axes = StrategicAxis.objects.filter(territory=territory, cycle=cycle).count()
     commitments = Commitment.objects.filter(action__in=actions).count()
     pilots = actions.filter(is_pilot=True).exclude(status=ActionStatus.CANDIDATE).count()
-    notes = ProgressNote.objects.filter(action__in=actions).count()
-    reviews = ActionReview.objects.filter(action__in=actions)
-    lessons = reviews.exclude(lessons="").count()
     archives = CycleArchive.objects.filter(territory=territory).count()
+    # Carried-over actions keep their notes and reviews; this cycle's map counts only what was
+    # written since the last cycle was closed.
+    last_closed = (
+        CycleArchive.objects.filter(territory=territory)
+        .order_by("-closed_at")
+        .values_list("closed_at", flat=True)
+        .first()
+    )
+    notes_qs = ProgressNote.objects.filter(action__in=actions)
+    reviews = ActionReview.objects.filter(action__in=actions)
+    if last_closed is not None:
+        notes_qs = notes_qs.filter(written_on__gte=last_closed.date())
+        reviews = reviews.filter(created_at__gt=last_closed)
+    notes = notes_qs.count()
+    lessons = reviews.exclude(lessons="").count()
 
     def make(url_name: str, **kwargs: Any) -> str:
         return reverse(url_name, kwargs=kwargs or {"slug": slug}) if can_manage else ""
@@ -490,7 +502,11 @@ def phase_progress_map(
                 ngettext("%(n)s candidate action", "%(n)s candidate actions", candidates)
                 % {"n": candidates}
                 if candidates
-                else _("No candidate action to compare"),
+                else (
+                    _("Every candidate action was decided")
+                    if decided
+                    else _("No candidate action to compare")
+                ),
                 bool(candidates) or bool(decided),
                 actions_url,
             ),
