@@ -2,7 +2,9 @@
 
 The files under tests/data/exports were written by each app's own export code before those
 copies were merged into spiral.core.tables; these tests show the shared helper writes the same
-bytes (every part of the workbook but its creation date), so nobody's spreadsheet changes."""
+bytes (every part of the workbook but its creation date), so nobody's spreadsheet changes.
+One change since, on purpose: text starting with "=" is written as text, not as a formula
+(synthesis.xlsx was rewritten for that cell only, see test_text_is_never_a_formula)."""
 
 from __future__ import annotations
 
@@ -207,3 +209,14 @@ def test_sheet_titles_are_ones_excel_accepts(title: str, expected: str) -> None:
     assert sheet_title(title) == expected
     workbook = openpyxl.load_workbook(io.BytesIO(table_xlsx(["a"], [{"a": 1}], title=title)))
     assert workbook.sheetnames == [expected]
+
+
+def test_text_is_never_a_formula() -> None:
+    """A title typed as "=HYPERLINK(...)" must not become a live formula in someone's Excel."""
+    typed = '=HYPERLINK("http://example.invalid","click")'
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(table_xlsx(["title"], [{"title": typed}], title="t"))
+    )
+    cell = workbook.active["A2"]  # type: ignore[index]
+    assert cell.value == typed
+    assert cell.data_type == "s"
