@@ -56,8 +56,9 @@ def table_xlsx(
     """A workbook: a bold, frozen header row, then the rows; cells keep their Python type.
 
     number_formats gives a column (by name) an Excel number format, e.g. "0.0%"; a missing
-    value stays a plain blank cell. Text is never read as a formula. widths sets column widths by index. about, when given, adds
-    a second sheet of (label, value) lines saying what the figures are."""
+    value stays a plain blank cell. Text is never read as a formula. widths sets column widths
+    by index. about, when given, adds a second sheet of (label, value) lines saying what the
+    figures are."""
     buffer = io.BytesIO()
     # Text that starts with "=" stays text: an indicator title or a label typed by a person must
     # never run as a formula in the spreadsheet of whoever opens the export.
