@@ -145,7 +145,10 @@ def test_anonymous_reads_the_public_tree_with_figures(tree: Tree, data: Any) -> 
     response = get("/api/v1/territories")
 
     assert response.status_code == 200
-    body = response.json()
+    envelope = response.json()
+    body = envelope["results"]
+    assert envelope["count"] == len(tree)
+    assert envelope["next"] is envelope["previous"] is None
     assert {t["name"] for t in body} == {t.name for t in tree.values()}
     by_name = {t["name"]: t for t in body}
     assert body[0]["name"] == "Network"  # tree order: parents first
@@ -184,14 +187,15 @@ def test_anonymous_reads_the_public_tree_with_figures(tree: Tree, data: Any) -> 
 
 
 def test_territory_list_filters_by_parent_and_kind(tree: Tree) -> None:
-    children = get("/api/v1/territories", parent=tree["town"].pk).json()
+    children = get("/api/v1/territories", parent=tree["town"].pk).json()["results"]
     assert {t["name"] for t in children} == {"Lime trees", "School"}
 
-    localities = get("/api/v1/territories", kind="locality").json()
+    localities = get("/api/v1/territories", kind="locality").json()["results"]
     assert {t["name"] for t in localities} == {"Town", "Other town"}
 
     both = get("/api/v1/territories", parent=tree["town"].pk, kind="collective_actor").json()
-    assert [t["name"] for t in both] == ["School"]
+    assert [t["name"] for t in both["results"]] == ["School"]
+    assert both["count"] == 1
 
 
 @pytest.mark.parametrize("params", [{"kind": "planet"}, {"parent": "abc"}, {"parent": str(10**25)}])
@@ -267,14 +271,14 @@ def test_private_territory_is_listed_only_for_users_with_a_role(
     tree: Tree, private_school: Territory, user_with_role: Callable[..., User], outsider: User
 ) -> None:
     def names(key: str | None) -> set[str]:
-        return {t["name"] for t in get("/api/v1/territories", key=key).json()}
+        return {t["name"] for t in get("/api/v1/territories", key=key).json()["results"]}
 
     observer = user_with_role(Role.OBSERVER, tree["town"])
 
     assert "School" not in names(None)
     assert "School" not in names(token_for(outsider))
     assert "School" in names(token_for(observer))
-    listed = get("/api/v1/territories", key=token_for(observer)).json()
+    listed = get("/api/v1/territories", key=token_for(observer)).json()["results"]
     school = next(t for t in listed if t["name"] == "School")
     assert school["is_public"] is False
     assert school["figures"]["criteria"] == 1
@@ -542,7 +546,7 @@ def test_bad_filters_are_422_with_a_clear_message(
 
 PARAMETERS = [
     *("question", "profile", "language", "period_start", "period_end", "grid_version"),
-    *("page", "page_size", "component", "dimension", "q"),
+    *("limit", "offset", "component", "dimension", "q"),
 ]
 
 
@@ -730,10 +734,10 @@ def texts(body: dict[str, Any]) -> list[str]:
 def test_criteria_are_paginated(tree: Tree, data: Any) -> None:
     url = f"/api/v1/territories/{tree['network'].pk}/criteria"
 
-    first = get(url, page_size=5).json()
-    second = get(url, page_size=5, page=2).json()
-    third = get(url, page_size=5, page=3).json()
-    beyond = get(url, page_size=5, page=4).json()
+    first = get(url, limit=5).json()
+    second = get(url, limit=5, offset=5).json()
+    third = get(url, limit=5, offset=10).json()
+    beyond = get(url, limit=5, offset=15).json()
 
     assert first["count"] == second["count"] == third["count"] == 12
     assert (len(first["results"]), len(second["results"]), len(third["results"])) == (5, 5, 2)
@@ -742,24 +746,26 @@ def test_criteria_are_paginated(tree: Tree, data: Any) -> None:
     assert ids == sorted(ids)
     assert len(set(ids)) == 12
     assert first["previous"] is None
-    assert first["next"].endswith("page=2")
-    assert "page_size=5" in first["next"]
-    assert second["previous"].endswith("page=1")
+    assert first["next"].endswith("offset=5")
+    assert "limit=5" in first["next"]
+    assert second["previous"].endswith("offset=0")
     assert third["next"] is None
     assert Client().get(first["next"]).json() == second
 
 
-def test_criteria_page_size_is_capped_at_200(tree: Tree, data: Any) -> None:
+def test_criteria_take_the_limits_of_every_list(tree: Tree, data: Any) -> None:
     url = f"/api/v1/territories/{tree['network'].pk}/criteria"
 
-    body = get(url, page_size=5000).json()
+    body = get(url, limit=200).json()
 
-    assert body["page_size"] == 200
+    assert body["limit"] == 200
     assert len(body["results"]) == 12
-    assert get(url).json()["page_size"] == 50
-    assert get(url, page_size=0).status_code == 422
-    assert get(url, page=0).status_code == 422
-    assert get(url, page=10**25).status_code == 422
+    assert get(url).json()["limit"] == 50
+    assert get(url).json()["offset"] == 0
+    assert get(url, limit=201).status_code == 422
+    assert get(url, limit=0).status_code == 422
+    assert get(url, offset=-1).status_code == 422
+    assert get(url, offset=10**25).status_code == 422
 
 
 def test_criteria_fields(tree: Tree, data: Any) -> None:
@@ -859,14 +865,33 @@ def test_territory_list_query_count_does_not_grow_with_the_tree(
     key = token_for(observer)
     get("/api/v1/territories", key=key)  # the token's first use is recorded once
 
-    with django_assert_max_num_queries(2):
-        anonymous = get("/api/v1/territories")
-    # The token, the network-administrator check, the territories, their figures.
-    with django_assert_max_num_queries(4):
-        with_token = get("/api/v1/territories", key=key)
+    # The count of the page envelope, the territories, their figures.
+    with django_assert_max_num_queries(3):
+        anonymous = get("/api/v1/territories", limit=200)
+    # The token, the network-administrator check, then the same three.
+    with django_assert_max_num_queries(5):
+        with_token = get("/api/v1/territories", key=key, limit=200)
 
-    assert len(anonymous.json()) == 7 + 40
-    assert len(with_token.json()) == 7 + 60
+    assert anonymous.json()["count"] == len(anonymous.json()["results"]) == 7 + 40
+    assert with_token.json()["count"] == len(with_token.json()["results"]) == 7 + 60
+
+
+def test_territory_list_pages_follow_the_tree_order(tree: Tree) -> None:
+    for index in range(8):
+        TerritoryFactory(name=f"Village {index}", parent=tree["region"])
+    everything = [t["id"] for t in get("/api/v1/territories", limit=200).json()["results"]]
+
+    first = get("/api/v1/territories", limit=6).json()
+    second = Client().get(first["next"]).json()
+    third = Client().get(second["next"]).json()
+
+    assert first["count"] == second["count"] == third["count"] == len(everything) == 15
+    assert [t["id"] for p in (first, second, third) for t in p["results"]] == everything
+    assert first["previous"] is None
+    assert third["next"] is None
+    assert Client().get(second["previous"]).json() == first
+    assert get("/api/v1/territories", limit=201).status_code == 422
+    assert get("/api/v1/territories", offset=-1).status_code == 422
 
 
 def test_synthesis_query_count(
@@ -891,7 +916,7 @@ def test_criteria_query_count_does_not_grow_with_the_page(
     url = f"/api/v1/territories/{tree['network'].pk}/criteria"
 
     with django_assert_max_num_queries(8):
-        body = get(url, page_size=200, question="well_being").json()
+        body = get(url, limit=200, question="well_being").json()
 
     assert len(body["results"]) == 66
     assert all(c["codes"] for c in body["results"] if c["text"].startswith("Critère"))
@@ -923,7 +948,7 @@ def test_openapi_lists_the_paths_errors_and_authentication(db: None) -> None:
     }
     assert {"200", "401", "404", "422"} <= set(synthesis["responses"])
     criteria = paths["/api/v1/territories/{territory_id}/criteria"]["get"]
-    assert {"page", "page_size", "component", "dimension", "q"} <= {
+    assert {"limit", "offset", "component", "dimension", "q"} <= {
         p["name"] for p in criteria["parameters"]
     }
     assert synthesis["security"] == [{"TokenAuth": []}, {"SessionAuth": []}, {}]
