@@ -1063,3 +1063,41 @@ def test_tokens_in_the_admin(outsider: User) -> None:
     assert change.status_code == 200
     assert token.key_hash not in change.content.decode()
     assert client_for(admin).get("/admin/accounts/apitoken/add/").status_code == 403
+
+
+def test_every_list_of_the_api_answers_the_one_page_envelope(db: None) -> None:
+    """No GET answers a bare JSON array, and every list takes limit and offset and answers
+    count, limit, offset, next, previous and results, as the guide promises."""
+    schema = Client().get("/api/v1/openapi.json").json()
+    components = schema["components"]["schemas"]
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            node = components[node["$ref"].rsplit("/", 1)[1]]
+        return node
+
+    lists = []
+    for path, operations in schema["paths"].items():
+        operation = operations.get("get")
+        if operation is None:
+            continue
+        ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        body = resolve(ok)
+        assert body.get("type") != "array", f"{path} answers a bare list"
+        results = resolve(body.get("properties", {}).get("results", {}))
+        if results.get("type") != "array":
+            continue  # a detail (a campaign's "results" is one aggregate, not a list)
+        lists.append(path)
+        names = {p["name"] for p in operation.get("parameters", [])}
+        assert {"limit", "offset"} <= names, path
+        assert {"count", "limit", "offset", "next", "previous", "results"} <= set(
+            body["required"]
+        ), path
+    assert {
+        "/api/v1/territories",
+        "/api/v1/territories/{territory_id}/criteria",
+        "/api/v1/groups",
+        "/api/v1/grid/versions",
+        "/api/v1/carbon/factor-sets",
+        "/api/v1/indicators/territories/{territory_id}/actions",
+    } <= set(lists)
