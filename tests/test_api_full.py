@@ -31,14 +31,13 @@ from spiral.consultations.models import (
     Meeting,
 )
 from spiral.consultations.services import (
-    CriterionInput,
-    criteria_add,
     group_create,
     meeting_create,
 )
 from spiral.territories.models import Territory
 from tests.conftest import client_for
 from tests.factories import RoleFactory, UserFactory
+from tests.factories import add_items as add
 
 pytestmark = pytest.mark.django_db
 
@@ -78,18 +77,6 @@ def make_group(territory: Territory, name: str, size: int = 9) -> HomogeneousGro
         size=size,
         user=None,
     )
-
-
-def add(meeting: Meeting, kind: str, *items: tuple[str, str]) -> list[Criterion]:
-    question = meeting.question_set.questions.get(kind=kind)
-    outcomes = criteria_add(
-        meeting=meeting,
-        question=question,
-        inputs=[CriterionInput(text=t, code=c) for t, c in items],
-        user=None,
-    )
-    assert all(o.ok for o in outcomes)
-    return [o.criterion for o in outcomes if o.criterion]
 
 
 @pytest.fixture

@@ -22,8 +22,6 @@ from hypothesis import strategies as st
 from spiral.accounts.models import ApiToken, Role, User
 from spiral.consultations.models import GroupProfile, HomogeneousGroup, Meeting, Question
 from spiral.consultations.services import (
-    CriterionInput,
-    criteria_add,
     group_create,
     meeting_create,
 )
@@ -40,6 +38,7 @@ from spiral.territories.models import Territory
 from spiral.territories.selectors import territory_counts
 from tests.conftest import client_for
 from tests.factories import TerritoryFactory, UserFactory
+from tests.factories import add_items as add
 
 pytestmark = pytest.mark.django_db
 
@@ -80,23 +79,6 @@ def make_meeting(group: HomogeneousGroup, held_on: datetime.date) -> Meeting:
 
 def questions_of(meeting: Meeting) -> dict[str, Question]:
     return {q.kind: q for q in meeting.question_set.questions.order_by("position")}
-
-
-def add(meeting: Meeting, kind: str, *items: tuple[str, str] | tuple[str, str, int, str]) -> None:
-    """Add criteria (text, code[, expressions, language]) to a meeting for one question kind."""
-    inputs = [
-        CriterionInput(
-            text=item[0],
-            code=item[1],
-            expressions=item[2] if len(item) > 2 else 1,  # type: ignore[misc]
-            language=item[3] if len(item) > 3 else "",  # type: ignore[misc]
-        )
-        for item in items
-    ]
-    outcomes = criteria_add(
-        meeting=meeting, question=questions_of(meeting)[kind], inputs=inputs, user=None
-    )
-    assert all(o.ok for o in outcomes), [o.errors for o in outcomes]
 
 
 @pytest.fixture
