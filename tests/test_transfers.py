@@ -428,7 +428,7 @@ def test_a_corrected_file_with_other_columns_goes_back_to_the_column_choice(
     data = {name: form[name].value() or "" for name in form.fields}
     data["has_header"] = "on"
     client.post(f"/transfers/imports/{job.pk}/", data)
-    other = "criterion;count\nAvoir un jardin;2\n".encode()
+    other = b"criterion;count\nAvoir un jardin;2\n"
     response = client.post(
         f"/transfers/imports/{job.pk}/replace/", {"file": SimpleUploadedFile("c2.csv", other)}
     )
