@@ -864,7 +864,9 @@ def test_api_campaign_and_territory_aggregates_permissions(
     RoleFactory(user=observer, territory=campaign_tree["private"], role=Role.OBSERVER)
     client.force_login(observer)
     assert client.get(f"/api/v1/carbon/campaigns/{private.pk}").status_code == 200
-    assert client.get("/api/v1/carbon/factor-sets").status_code == 200
+    factor_sets = client.get("/api/v1/carbon/factor-sets").json()
+    assert factor_sets["count"] == len(factor_sets["results"]) > 0
+    assert client.get("/api/v1/carbon/factor-sets?limit=0").status_code == 422
 
 
 @pytest.mark.django_db

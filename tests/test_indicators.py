@@ -775,19 +775,20 @@ def test_api_public_and_private(world: dict[str, Any]) -> None:
     town, evaluation = world["town"], world["evaluation"]
     listing = Client().get(f"/api/v1/indicators/territories/{town.pk}/indicators")
     assert listing.status_code == 200
-    assert [i["title"] for i in listing.json()] == ["Work"]
-    assert len(listing.json()[0]["levels"]) == 5
+    assert [i["title"] for i in listing.json()["results"]] == ["Work"]
+    assert listing.json()["count"] == 1
+    assert len(listing.json()["results"][0]["levels"]) == 5
     results = Client().get(f"/api/v1/indicators/evaluations/{evaluation.pk}/results").json()
     assert results["respondents"] == 1
     assert results["indicators"][0]["counts"] == [0, 0, 1, 0, 0]
     assert results["indicators"][0]["median"] == 3
     evaluations = Client().get(f"/api/v1/indicators/territories/{town.pk}/evaluations").json()
-    assert [(e["title"], e["baseline_id"]) for e in evaluations] == [
+    assert [(e["title"], e["baseline_id"]) for e in evaluations["results"]] == [
         ("After", evaluation.pk),
         ("Situation 2026", None),
     ]
     actions = Client().get(f"/api/v1/indicators/territories/{town.pk}/actions").json()
-    assert [a["title"] for a in actions] == ["Planned"]
+    assert [a["title"] for a in actions["results"]] == ["Planned"]
     Territory.objects.filter(pk=town.pk).update(is_public=False)
     assert Client().get(f"/api/v1/indicators/territories/{town.pk}/indicators").status_code == 404
     assert (
@@ -798,7 +799,11 @@ def test_api_public_and_private(world: dict[str, Any]) -> None:
         observer.get(f"/api/v1/indicators/evaluations/{evaluation.pk}/results").status_code == 200
     )
     private_actions = observer.get(f"/api/v1/indicators/territories/{town.pk}/actions").json()
-    assert {a["title"] for a in private_actions} == {"Planned", "Idea"}
+    assert {a["title"] for a in private_actions["results"]} == {"Planned", "Idea"}
+    one = observer.get(f"/api/v1/indicators/territories/{town.pk}/actions?limit=1").json()
+    assert one["count"] == 2
+    assert len(one["results"]) == 1
+    assert observer.get(one["next"]).json()["results"][0]["title"] != one["results"][0]["title"]
 
 
 def test_dashboard_shows_what_exists_and_what_is_missing(world: dict[str, Any]) -> None:

@@ -13,12 +13,13 @@ from django.test import Client
 from pypdf import PdfReader
 
 from spiral.accounts.models import Role, User
-from spiral.consultations.models import GroupProfile, HomogeneousGroup, Meeting, Question
-from spiral.consultations.services import CriterionInput, criteria_add, group_create, meeting_create
+from spiral.consultations.models import GroupProfile, HomogeneousGroup
+from spiral.consultations.services import group_create, meeting_create
 from spiral.reports.pdf import StaticFilesOnly, html_to_pdf, static_file_path
 from spiral.reports.selectors import report_language
 from spiral.territories.models import Territory
 from tests.conftest import client_for
+from tests.factories import add_items as add
 
 pytestmark = pytest.mark.django_db
 
@@ -35,17 +36,6 @@ def pdf_text(response: Any) -> str:
 
 def pages(response: Any) -> int:
     return len(PdfReader(io.BytesIO(response.content)).pages)
-
-
-def add(meeting: Meeting, kind: str, *items: tuple[str, str, int]) -> None:
-    question: Question = meeting.question_set.questions.get(kind=kind)
-    outcomes = criteria_add(
-        meeting=meeting,
-        question=question,
-        inputs=[CriterionInput(text=t, code=c, expressions=n) for t, c, n in items],
-        user=None,
-    )
-    assert all(o.ok for o in outcomes), [o.errors for o in outcomes]
 
 
 def make_group(

@@ -8,10 +8,12 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import create_model
 
 from spiral.api.auth import caller_of
+from spiral.api.pagination import PageOut, PageQuery, page_of
+from spiral.api.schemas import ERRORS
 from spiral.carbon.actions import proposals
 from spiral.carbon.compute import footprint_compute
 from spiral.carbon.factorsets import current_factor_set, factor_data, factor_documents
@@ -175,19 +177,27 @@ class FactorSetOut(Schema):
     document: dict[str, Any] = Field(description="Every factor and default with unit and source.")
 
 
-@router.get("/carbon/factor-sets", response=list[FactorSetOut], summary="Factor sets")
-def factor_sets(request: HttpRequest) -> Any:
-    return [
-        {
+class FactorSetPageOut(PageOut):
+    results: list[FactorSetOut]
+
+
+@router.get(
+    "/carbon/factor-sets", response={200: FactorSetPageOut, **ERRORS}, summary="Factor sets"
+)
+def factor_sets(request: HttpRequest, query: Query[PageQuery]) -> Any:
+    return page_of(
+        request,
+        FactorSet.objects.order_by("country", "-created_at", "-pk"),
+        query,
+        lambda fs: {
             "country": fs.country,
             "version": fs.version,
             "name": fs.name,
             "is_current": fs.is_current,
             "national_footprint": fs.national_footprint,
             "document": fs.document,
-        }
-        for fs in FactorSet.objects.order_by("country", "-created_at")
-    ]
+        },
+    )
 
 
 class SpreadOut(Schema):

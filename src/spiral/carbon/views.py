@@ -60,6 +60,7 @@ from spiral.carbon.services import (
 )
 from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.permissions import can_view_private_data, can_view_territory, require
+from spiral.core.tables import EXPORT_FORMATS, download_response
 from spiral.territories.models import Territory
 
 # --- the questionnaire and the result --------------------------------------------------------
@@ -359,17 +360,10 @@ def campaign_export(request: SpiralRequest, pk: int, fmt: str) -> HttpResponse:
         can_see_campaign_details(request.user, campaign) or can_run_campaign(request.user, campaign)
     )
     results = campaign_results(campaign).order_by("pk")
-    if fmt == "csv":
-        response = HttpResponse(results_csv(results), content_type="text/csv; charset=utf-8")
-    elif fmt == "xlsx":
-        response = HttpResponse(
-            results_xlsx(results, title=campaign.name),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
+    if fmt not in EXPORT_FORMATS:
         raise Http404
-    response["Content-Disposition"] = f'attachment; filename="carbon-campaign-{campaign.pk}.{fmt}"'
-    return response
+    content = results_csv(results) if fmt == "csv" else results_xlsx(results, title=campaign.name)
+    return download_response(content, fmt=fmt, filename=f"carbon-campaign-{campaign.pk}")
 
 
 def territory_view(request: SpiralRequest, slug: str) -> HttpResponse:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from spiral.consultations.models import Criterion, GroupProfile, HomogeneousGroup
 from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.permissions import require
+from spiral.core.tables import EXPORT_FORMATS, download_response
 from spiral.grid.models import Component
 from spiral.indicators import charts
 from spiral.indicators.exports import results_csv, results_xlsx
@@ -385,22 +386,14 @@ def evaluation_detail(request: SpiralRequest, pk: int) -> HttpResponse:
 
 def evaluation_export(request: SpiralRequest, pk: int, fmt: str) -> HttpResponse:
     """The results as CSV or XLSX, with the same small-numbers rule as the page."""
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in EXPORT_FORMATS:
         raise Http404("unknown format")
     evaluation = _evaluation(request, pk)
     details = can_view_progress_details(request.user, evaluation.territory)
     results = evaluation_results(evaluation=evaluation, show_small=details)
     name = f"co-evaluation-{evaluation.pk}"
-    if fmt == "csv":
-        response = HttpResponse(results_csv(results), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-    response = HttpResponse(
-        results_xlsx(results),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return response
+    content = results_csv(results) if fmt == "csv" else results_xlsx(results)
+    return download_response(content, fmt=fmt, filename=name)
 
 
 def evaluation_compare(request: SpiralRequest, pk: int) -> HttpResponse:

@@ -7,11 +7,7 @@
   if (form) {
     var token = form.querySelector("input[name=client_token]");
     if (token && !token.value && window.crypto && crypto.getRandomValues) {
-      var bytes = new Uint8Array(16);
-      crypto.getRandomValues(bytes);
-      token.value = Array.prototype.map.call(bytes, function (b) {
-        return ("0" + b.toString(16)).slice(-2);
-      }).join("");
+      token.value = window.SpiralOutbox.newId();
     }
     var steps = Array.prototype.slice.call(form.querySelectorAll(".carbon-step"));
     var nav = Array.prototype.slice.call(form.querySelectorAll(".carbon-steps-nav li"));
