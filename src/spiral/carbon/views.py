@@ -51,6 +51,7 @@ from spiral.carbon.selectors import (
 from spiral.carbon.services import (
     PledgeError,
     campaign_create,
+    campaign_update,
     collective_adopt,
     footprint_result_create,
     pledge_add,
@@ -330,7 +331,7 @@ def campaign_toggle(request: SpiralRequest, pk: int) -> HttpResponse:
     """Close a campaign to new answers after the meeting, or open it again."""
     campaign = _campaign(request, pk)
     require(can_run_campaign(request.user, campaign))
-    Campaign.objects.filter(pk=campaign.pk).update(is_open=not campaign.is_open)
+    campaign_update(campaign=campaign, is_open=not campaign.is_open)
     return redirect("carbon:campaign", pk=campaign.pk)
 
 
