@@ -232,7 +232,12 @@ class AggregateOut(Schema):
         description="True when fewer results than the small-numbers threshold: count only."
     )
     spreads: dict[str, SpreadOut] = Field(description="kgCO2e/person/year by category and total.")
-    histogram: list[tuple[float, int]] = Field(description="(lower bound kg, people) by tonne.")
+    histogram: list[tuple[float, int]] = Field(
+        description="(lower bound kg, people) by band of one tonne; each band ends where the "
+        "next begins. Without the right to see the scope's private data, empty bands at both "
+        "ends are left out and bands are merged so that none holds fewer people than the "
+        "small-numbers threshold."
+    )
     pledged_kg: dict[str, float] = Field(description="Savings pledged by category, and total.")
     pledges: int
     path: list[tuple[int, float]] = Field(description="(year, budget kg) from the median to 2 t.")

@@ -25,3 +25,12 @@ def category_total(categories: dict[str, Any], code: str) -> float:
 @register.filter
 def get_item(mapping: dict[str, Any], key: str) -> Any:
     return mapping.get(key)
+
+
+@register.filter
+def action_label(key: str) -> str:
+    """The label of a catalogue action by its key (the key itself if it left the catalogue)."""
+    from spiral.carbon.actions import catalogue
+
+    action = catalogue().get(key)
+    return action.label if action else key
