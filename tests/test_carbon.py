@@ -519,11 +519,17 @@ def test_aggregate_medians_spread_pledges_and_small_numbers(
     public = aggregate(campaign_results(campaign), full_view=False)
     assert not public.hidden
     assert sum(n for _b, n in public.histogram) == 5
+    # Publicly, no band of the distribution isolates fewer than 5 people: here, one band.
+    assert [n for _low, _high, n in public.bands] == [5]
+    assert [n for _b, n in public.histogram] == [5]
+    full = aggregate(campaign_results(campaign), full_view=True)
     expected: dict[float, int] = {}
     for stored in FootprintResult.objects.all():
         band = min(stored.total_kg // 1000, 16) * 1000
         expected[band] = expected.get(band, 0) + 1
-    assert {b: n for b, n in public.histogram if n} == expected
+    assert {b: n for b, n in full.histogram if n} == expected
+    assert full.bands[0][0] == min(expected)  # empty bands at the ends are not drawn
+    assert full.bands[-1][0] == max(expected)
     pledge = pledge_add(result=results[1], action_key="drive_less")
     other = pledge_add(result=results[2], action_key="vegetarian")
     agg = aggregate(campaign_results(campaign), full_view=False)
@@ -893,3 +899,22 @@ def test_factor_set_admin_for_network_admins_only(client: Client) -> None:
     carbon_result()
     page = client.get(url).content.decode()
     assert 'name="document"' not in page  # a version that computed results is read-only
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=12), min_size=17, max_size=17),
+    threshold=st.integers(min_value=1, max_value=10),
+)
+def test_public_histogram_bands_never_isolate_fewer_than_the_threshold(
+    counts: list[int], threshold: int
+) -> None:
+    from spiral.carbon.selectors import histogram_bands
+
+    histogram = [(i * 1000.0, n) for i, n in enumerate(counts)]
+    bands = histogram_bands(histogram, threshold=threshold)
+    assert sum(n for _low, _high, n in bands) == sum(counts)
+    if sum(counts) >= threshold:
+        assert all(n >= threshold for _low, _high, n in bands)
+    for (_low, high, _n), (low, _high, _m) in zip(bands, bands[1:], strict=False):
+        assert high == low  # contiguous: every person falls in exactly one band

@@ -208,7 +208,7 @@ def test_compare_report_puts_two_territories_side_by_side(
     observer = user_with_role(Role.OBSERVER, tree["region"])
     url = f"/reports/territories/{tree['town'].slug}/compare.pdf"
     text = pdf_text(client_for(observer).get(url, {"other": tree["other_town"].pk, "lang": "en"}))
-    assert "Compare two syntheses" in text
+    assert "Comparison of two syntheses" in text
     assert "A: Town" in text
     assert "B: Other town" in text
     assert "B − A (points)" in text
@@ -288,3 +288,23 @@ def test_a_report_never_fetches_outside_resources(monkeypatch: pytest.MonkeyPatc
 def test_report_language(asked: str | None, default: str, expected: str, settings: Any) -> None:
     settings.LANGUAGE_CODE = "fr"
     assert report_language(asked, default) == expected
+
+
+def test_long_report_prints_its_total_once_numbers_every_page_and_starts_with_the_colophon(
+    tree: Tree,
+) -> None:
+    """A synthesis table running over pages: WeasyPrint repeated the table's foot (the grand
+    total) at the bottom of every page, and the colophon spilled alone onto a last page."""
+    group = make_group(tree["town"], "Grand groupe", size=12)
+    meeting = meeting_create(group=group, held_on=datetime.date(2026, 5, 1), user=None)
+    codes = [f"{d}0{n}" for d in "ABCDEF" for n in range(1, 6)]
+    add(meeting, "well_being", *[(f"Critère {code}", code, 1) for code in codes])
+    response = Client().get(f"/reports/territories/{tree['town'].slug}.pdf?lang=en")
+    reader = PdfReader(io.BytesIO(response.content))
+    texts = [page.extract_text() for page in reader.pages]
+    assert len(texts) >= 3
+    assert sum(text.count("All criteria") for text in texts) == 1
+    assert "Made with Spiral" in texts[0]
+    for number, text in enumerate(texts, start=1):
+        assert f"Page {number} / {len(texts)}" in text
+        assert text.strip() != f"Synthesis – Town Page {number} / {len(texts)}"  # no empty page
