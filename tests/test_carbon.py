@@ -29,6 +29,7 @@ from spiral.carbon.actions import (
 )
 from spiral.carbon.compute import FactorData, answers_resolved, footprint_compute
 from spiral.carbon.factorsets import (
+    FACTORS_DIR,
     FactorChangeError,
     current_factor_set,
     factor_documents,
@@ -39,6 +40,7 @@ from spiral.carbon.questions import QUESTIONS, InvalidAnswers, answers_clean
 from spiral.carbon.selectors import aggregate, campaign_results, path_to_target, territory_results
 from spiral.carbon.services import (
     PledgeError,
+    collective_adopt,
     pledge_add,
     pledge_remove,
     result_link_token,
@@ -916,5 +918,89 @@ def test_public_histogram_bands_never_isolate_fewer_than_the_threshold(
     assert sum(n for _low, _high, n in bands) == sum(counts)
     if sum(counts) >= threshold:
         assert all(n >= threshold for _low, _high, n in bands)
-    for (_low, high, _n), (low, _high, _m) in zip(bands, bands[1:], strict=False):
+    for (_low, high, _n), (low, _high, _m) in itertools.pairwise(bands):
         assert high == low  # contiguous: every person falls in exactly one band
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("country", "label", "absent"),
+    [
+        ("FR", "Average in France", "project's estimate"),
+        ("IT", "Estimated average in Italy", "Average in Italy"),
+        ("CV", "Estimated average in Cape Verde", "Average in Cape Verde"),
+        ("BE", "Project estimate for Belgium", "Average in Belgium"),
+    ],
+)
+def test_result_says_honestly_what_the_average_is(
+    client: Client, country: str, label: str, absent: str
+) -> None:
+    result = carbon_result(answers={"car_km": 5000}, country=country)
+    page = client.get(f"/carbon/r/{result_link_token(result)}/", HTTP_ACCEPT_LANGUAGE="en")
+    content = page.content.decode().replace("&#x27;", "'")
+    assert label in content
+    assert absent not in content
+    note = content.split('id="carbon-average-note"')[1].split("</p>")[0]
+    if country == "BE":
+        # No national figure: said so, with a measured footprint of another country beside it.
+        assert "No national footprint of Belgium" in note
+        assert "measured national footprint of France is 8.5 t" in note
+    elif country == "FR":
+        assert "national footprint of France: 8.5 t" in note
+    else:
+        assert "tuned to come within 5 %" in note
+        expected = "emitted in the country" if country == "CV" else "counts CO2 only"
+        assert expected in note
+
+
+def test_every_factor_file_states_its_comparison_basis() -> None:
+    for path in sorted(FACTORS_DIR.glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        basis = document["average_basis"]
+        assert basis in ("national", "estimate_tuned", "no_national_figure"), path.name
+        assert document["average_note"], path.name
+        assert (document["national_footprint"] is None) == (basis == "no_national_figure")
+        if basis == "national":
+            # Only a figure of every gas can stand as "the" national average.
+            assert document["national_footprint"]["unit"].startswith("kgCO2e")
+        if document["national_footprint"]:
+            assert document["national_scope"] in (
+                "consumption_all_gases",
+                "consumption_co2",
+                "territorial_co2",
+            )
+
+
+@pytest.mark.django_db
+def test_result_page_marks_savings_resting_on_averages_and_compares_by_category(
+    client: Client,
+) -> None:
+    first = carbon_result(answers={"car_km": 12000, "flight_long_hours": 0})
+    token = result_link_token(first)
+    page = client.get(f"/carbon/r/{token}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    drive = page.split('data-action="drive_less"')[1].split("</li>")[0]
+    assert "From the national average" not in drive  # car_km was answered
+    clothes = page.split('data-action="second_hand_clothes"')[1].split("</li>")[0]
+    assert "From the national average" in clothes  # clothes were left to the average
+    assert 'data-action="no_long_flights"' not in page  # no long-haul flight: not offered
+    pledge_add(result=first, action_key="drive_less")
+    response = client.post(f"/carbon/r/{token}/redo/", {"car_km": "6000"})
+    page = client.get(response.url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    table = page.split('id="carbon-compare"')[1].split("</table>")[0]
+    assert "Transport" in table
+    assert "Difference" in table
+    assert "What you had pledged then:" in page
+
+
+@pytest.mark.django_db
+def test_result_in_a_campaign_shows_the_collective_actions_adopted(
+    client: Client, campaign_tree: dict[str, Any]
+) -> None:
+    campaign = CarbonCampaignFactory(territory=campaign_tree["street"])
+    collective_adopt(campaign=campaign, action_key="carpool_scheme", note="Léa", user=None)
+    result = carbon_result(campaign, {"car_km": 9000})
+    page = client.get(f"/carbon/r/{result_link_token(result)}/", HTTP_ACCEPT_LANGUAGE="en")
+    together = page.content.decode().split('id="together"')[1]
+    assert "Car-pooling between neighbours" in together
+    assert "Léa" in together
+    assert "Helps with:" in together
