@@ -1004,3 +1004,20 @@ def test_result_in_a_campaign_shows_the_collective_actions_adopted(
     assert "Car-pooling between neighbours" in together
     assert "Léa" in together
     assert "Helps with:" in together
+
+
+@pytest.mark.django_db
+def test_territory_rollup_page_has_its_own_path_and_distribution(
+    client: Client, campaign_tree: dict[str, Any], settings: Any
+) -> None:
+    settings.SPIRAL_SMALL_NUMBERS_THRESHOLD = 2
+    campaign = CarbonCampaignFactory(territory=campaign_tree["street"])
+    for km in (2000, 9000, 16000):
+        carbon_result(campaign, {"car_km": km})
+    page = client.get(
+        f"/carbon/territories/{campaign_tree['town'].slug}/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "The territory by category" in page
+    assert "The group by category" not in page
+    assert "Distribution of footprints" in page
+    assert "The territory's path to 2 tonnes" in page

@@ -53,12 +53,12 @@ def path_bars(path: Sequence[PathYear], label: str) -> SafeString:
     return mark_safe(svg)
 
 
-def aggregate_bars(aggregate: Aggregate) -> SafeString:
-    """Median and upper quartile of each category in a group."""
+def aggregate_bars(aggregate: Aggregate, title: str | None = None) -> SafeString:
+    """Median and quartiles of each category in a group (or a territory: ``title``)."""
     categories = [(code, str(label)) for code, label in CATEGORIES]
     shown = [("", label) for _code, label in categories]
     svg = grouped_bar_chart(
-        title=_("The group by category"),
+        title=title or _("The group by category"),
         description=_(
             "Median and quartiles of the group's footprints by category, in tonnes of CO2e per "
             "person and per year. The same figures are in the table."

@@ -35,6 +35,7 @@ from spiral.carbon.forms import (
     CountryForm,
     FactorChangeForm,
     QuestionnaireForm,
+    territory_country,
 )
 from spiral.carbon.models import Campaign, FactorSet, FootprintResult
 from spiral.carbon.permissions import (
@@ -452,9 +453,18 @@ def territory_view(request: SpiralRequest, slug: str) -> HttpResponse:
         "can_create": can_create_campaign(request.user, territory),
     }
     if agg.spreads:
+        path = path_to_target(
+            start_kg=agg.spreads["total"].median,
+            start_year=timezone.now().year,
+            factor_set=current_factor_set(territory_country(territory)),
+        )
+        milestones = path_milestones(path)
         context.update(
             spread_rows=[(code, label, agg.spreads[code]) for code, label in CATEGORIES],
-            bars=charts.aggregate_bars(agg),
+            bars=charts.aggregate_bars(agg, _("The territory by category")),
+            histogram=charts.histogram_bars(agg),
+            path=milestones,
+            path_chart=charts.path_bars(milestones, _("The territory's budget (median)")),
         )
     return render(request, "carbon/territory.html", context)
 
