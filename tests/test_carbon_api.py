@@ -344,3 +344,22 @@ def test_pledged_savings_by_api_never_exceed_the_footprint(keys: list[str]) -> N
     for category in ("transport", "food"):
         saved = sum(p["saving_kg"] for p in final["pledges"] if p["category"] == category)
         assert saved <= final["categories"][category]["total"] + 0.5
+
+
+def test_public_aggregates_hide_the_extremes_and_merge_small_bands(
+    tree: Tree, street: Campaign, user_with_role: Callable[..., User], settings: Any
+) -> None:
+    settings.SPIRAL_SMALL_NUMBERS_THRESHOLD = 5
+    for km in (0, 3000, 6000, 12000, 25000, 40000):
+        carbon_result(street, {"car_km": km})
+    public = call("get", f"/campaigns/{street.pk}").json()["results"]
+    assert public["spreads"]["total"]["minimum"] is None
+    assert public["spreads"]["total"]["maximum"] is None
+    assert all(people >= 5 for _lower, people in public["histogram"])
+    observer = key_for(user_with_role(Role.OBSERVER, tree["town"]))
+    full = call("get", f"/campaigns/{street.pk}", key=observer).json()["results"]
+    assert full["spreads"]["total"]["minimum"] == pytest.approx(
+        min(r.total_kg for r in FootprintResult.objects.all()), abs=0.1
+    )
+    assert sum(people for _lower, people in full["histogram"]) == 6
+    assert len(full["histogram"]) == 17  # every one-tonne band, for those who may see them

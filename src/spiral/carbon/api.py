@@ -221,8 +221,11 @@ class SpreadOut(Schema):
     median: float
     q1: float
     q3: float
-    minimum: float
-    maximum: float
+    minimum: float | None = Field(
+        description="Null for callers who may not see the scope's private data: the lowest "
+        "and highest figures are one person's each."
+    )
+    maximum: float | None = Field(description="Null like minimum.")
     mean: float
 
 
@@ -257,7 +260,15 @@ def _aggregate_out(agg: Aggregate, country: str) -> dict[str, Any]:
     return {
         "count": agg.count,
         "hidden": agg.hidden,
-        "spreads": {k: vars(v) for k, v in agg.spreads.items()},
+        "spreads": {
+            code: {
+                **vars(spread),
+                # One person's figure each: kept for the people who may see private data.
+                "minimum": spread.minimum if agg.full_view else None,
+                "maximum": spread.maximum if agg.full_view else None,
+            }
+            for code, spread in agg.spreads.items()
+        },
         "histogram": agg.histogram,
         "pledged_kg": agg.pledged_kg,
         "pledges": agg.pledges,

@@ -47,6 +47,7 @@ class Aggregate:
     pledged_kg: dict[str, float] = field(default_factory=dict)  # by category, and "total"
     pledges: int = 0
     pledgers: int = 0
+    full_view: bool = False  # the viewer may see private data of the scope
 
 
 def _quantile(ordered: Sequence[float], fraction: float) -> float:
@@ -99,7 +100,7 @@ def aggregate(results: QuerySet[FootprintResult], *, full_view: bool) -> Aggrega
     rows = list(results.order_by().values_list(*CATEGORY_COLUMNS))
     count = len(rows)
     hidden = count < settings.SPIRAL_SMALL_NUMBERS_THRESHOLD and not full_view
-    result = Aggregate(count=count, hidden=hidden)
+    result = Aggregate(count=count, hidden=hidden, full_view=full_view)
     if hidden or not count:
         return result
     columns = list(zip(*rows, strict=True))
@@ -196,7 +197,7 @@ def _aggregate_in_database(results: QuerySet[FootprintResult], *, full_view: boo
         row = cursor.fetchone()
         count = int(row[0])
         hidden = count < settings.SPIRAL_SMALL_NUMBERS_THRESHOLD and not full_view
-        result = Aggregate(count=count, hidden=hidden)
+        result = Aggregate(count=count, hidden=hidden, full_view=full_view)
         if hidden or not count:
             return result
         codes = [code for code, _label in CATEGORIES] + ["total"]

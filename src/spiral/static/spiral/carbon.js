@@ -42,6 +42,24 @@
       }
     });
     if (steps.length) { show(current, false); }
+    // "0 km by car": the engine, size and passengers of a car one does not use are not asked
+    // (fewer questions on a phone). The fields stay in the form, so nothing is lost.
+    var follow = { car_km: ["car_engine", "car_size", "car_passengers"],
+                   two_wheeler_km: ["two_wheeler_type"] };
+    Object.keys(follow).forEach(function (key) {
+      var input = form.querySelector("[name=" + key + "]");
+      if (!input) { return; }
+      var update = function () {
+        var none = input.value.trim() !== "" && parseFloat(input.value) === 0;
+        follow[key].forEach(function (name) {
+          var field = form.querySelector("[name=" + name + "]");
+          var wrapper = field && field.closest(".field");
+          if (wrapper) { wrapper.hidden = none; }
+        });
+      };
+      input.addEventListener("input", update);
+      update();
+    });
   }
   // The private link: one tap copies it (the field stays selectable without JavaScript).
   var copy = document.querySelector(".carbon-copy-link");
