@@ -196,7 +196,28 @@ def test_territory_report_applies_the_pages_filters(data: Any, tree: Tree) -> No
 def test_territory_report_section_slot_only_for_installed_apps(data: Any, tree: Tree) -> None:
     from spiral.reports.selectors import territory_sections
 
-    assert territory_sections({}) == []  # indicators and actions are not installed here
+    # Indicators and actions give no section yet; carbon does.
+    assert territory_sections({}) == ["carbon/_report_section.html"]
+
+
+def test_territory_report_has_a_carbon_section_with_the_small_numbers_rule(
+    data: Any, tree: Tree, user_with_role: Callable[..., User], settings: Any
+) -> None:
+    from tests.factories import CarbonCampaignFactory, carbon_result
+
+    settings.SPIRAL_SMALL_NUMBERS_THRESHOLD = 5
+    url = f"/reports/territories/{tree['town'].slug}.pdf?lang=en"
+    assert "Carbon footprint" not in pdf_text(Client().get(url))  # no campaign: no section
+    campaign = CarbonCampaignFactory(territory=tree["neighbourhood"])
+    for km in (1000, 8000, 15000):
+        carbon_result(campaign, {"car_km": km})
+    public = pdf_text(Client().get(url))
+    assert "3 questionnaires filled in the carbon campaigns" in public
+    assert "Median footprint" not in public  # 3 < 5: the count only
+    coordinator = user_with_role(Role.COORDINATOR, tree["town"])
+    private = pdf_text(client_for(coordinator).get(url))
+    assert "Median footprint" in private
+    assert "The territory by category" in private  # the chart
 
 
 # --- Comparison report ------------------------------------------------------------------------
