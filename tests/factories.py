@@ -1,4 +1,5 @@
-"""factory-boy factories for the whole suite."""
+"""factory-boy factories for the whole suite, and helpers that make or check data the same
+way in every test module."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from spiral.consultations.models import (
     GroupProfile,
     HomogeneousGroup,
     Meeting,
+    Question,
     QuestionSet,
 )
 from spiral.territories.models import CoordinationGroup, CoordinationMember, Territory
@@ -138,3 +140,85 @@ def carbon_result(
     return footprint_result_create(
         answers=answers or {}, country=country, campaign=campaign, **kwargs
     )
+
+
+# --- criteria, codes and exact figures (shared by the coding, quality, suggestions, API and
+# report tests, which each had their own copy) ---------------------------------------------
+
+CriterionItem = str | tuple[str, str] | tuple[str, str, int] | tuple[str, str, int, str]
+
+
+def add_items(meeting: Meeting, question: Question | str, *items: CriterionItem) -> list[Criterion]:
+    """Save criteria through the real service: each item is a text, or (text, code[,
+    expressions[, language]]); question is a Question or a question kind. Fails the test if
+    the service refuses any of them."""
+    from spiral.consultations.services import CriterionInput, criteria_add
+
+    if isinstance(question, str):
+        question = meeting.question_set.questions.get(kind=question)
+    inputs = []
+    for item in items:
+        fields = (item,) if isinstance(item, str) else item
+        # Missing trailing fields: no code, 1 expression, the meeting's language.
+        text, code, expressions, language = (*fields, *("", 1, "")[len(fields) - 1 :])
+        inputs.append(
+            CriterionInput(text=text, code=code, expressions=expressions, language=language)
+        )
+    outcomes = criteria_add(meeting=meeting, question=question, inputs=inputs, user=None)
+    assert all(o.ok for o in outcomes), [o.errors for o in outcomes]
+    return [o.criterion for o in outcomes if o.criterion is not None]
+
+
+def add_criteria(
+    meeting: Meeting,
+    question: Question,
+    texts: list[str],
+    codes: list[str] | None = None,
+    language: str = "",
+) -> list[Criterion]:
+    """Criteria from parallel lists of texts and codes, all in one language."""
+    codes = codes or [""] * len(texts)
+    return add_items(
+        meeting, question, *((t, c, 1, language) for t, c in zip(texts, codes, strict=True))
+    )
+
+
+def current_codes(criterion: Criterion) -> set[str]:
+    from spiral.coding.models import Coding
+
+    return set(
+        Coding.objects.current().filter(criterion=criterion).values_list("full_code", flat=True)
+    )
+
+
+def assert_figures_exact(*territories: Territory) -> None:
+    """Stored counts, synthesis cells and the synthesis totals equal plain counts over the raw
+    rows."""
+    from spiral.syntheses.selectors import (
+        SynthesisFilters,
+        _figures_from_cells,
+        figures_from_rows,
+        territory_synthesis,
+    )
+    from spiral.territories.selectors import territory_counts, territory_counts_from_rows
+
+    for territory in territories:
+        territory = Territory.objects.get(pk=territory.pk)
+        assert territory_counts(territory=territory) == territory_counts_from_rows(
+            territory=territory
+        ), territory.name
+        rows = figures_from_rows(Criterion.objects.in_subtree(territory.pk))
+        assert dict(_figures_from_cells(territory, SynthesisFilters())) == rows, territory.name
+        synthesis = territory_synthesis(territory=territory)
+        # The synthesis counts the criteria coded in the territory's own grid version.
+        coded = (
+            Criterion.objects.in_subtree(territory.pk)
+            .filter(
+                codings__superseded_at__isnull=True,
+                codings__component__version=synthesis.version,
+            )
+            .distinct()
+            .count()
+        )
+        assert synthesis.coded_total.criteria == coded
+        assert synthesis.total.criteria == Criterion.objects.in_subtree(territory.pk).count()

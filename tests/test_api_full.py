@@ -31,14 +31,13 @@ from spiral.consultations.models import (
     Meeting,
 )
 from spiral.consultations.services import (
-    CriterionInput,
-    criteria_add,
     group_create,
     meeting_create,
 )
 from spiral.territories.models import Territory
 from tests.conftest import client_for
 from tests.factories import RoleFactory, UserFactory
+from tests.factories import add_items as add
 
 pytestmark = pytest.mark.django_db
 
@@ -78,18 +77,6 @@ def make_group(territory: Territory, name: str, size: int = 9) -> HomogeneousGro
         size=size,
         user=None,
     )
-
-
-def add(meeting: Meeting, kind: str, *items: tuple[str, str]) -> list[Criterion]:
-    question = meeting.question_set.questions.get(kind=kind)
-    outcomes = criteria_add(
-        meeting=meeting,
-        question=question,
-        inputs=[CriterionInput(text=t, code=c) for t, c in items],
-        user=None,
-    )
-    assert all(o.ok for o in outcomes)
-    return [o.criterion for o in outcomes if o.criterion]
 
 
 @pytest.fixture
@@ -571,7 +558,7 @@ def test_a_scoped_token_sees_private_territories_of_its_scope_only(
     scoped = key_for(observer, territories=(tree["other_town"],))
     assert call("get", f"/territories/{tree['other_town'].pk}", key=scoped).status_code == 200
     assert call("get", f"/territories/{tree['town'].pk}", key=scoped).status_code == 404
-    names = {t["name"] for t in call("get", "/territories", key=scoped).json()}
+    names = {t["name"] for t in call("get", "/territories", key=scoped).json()["results"]}
     assert "Other town" in names
     assert "Town" not in names
     assert "Network" in names  # public data stays public

@@ -22,8 +22,6 @@ from hypothesis import strategies as st
 from spiral.accounts.models import ApiToken, Role, User
 from spiral.consultations.models import GroupProfile, HomogeneousGroup, Meeting, Question
 from spiral.consultations.services import (
-    CriterionInput,
-    criteria_add,
     group_create,
     meeting_create,
 )
@@ -40,6 +38,7 @@ from spiral.territories.models import Territory
 from spiral.territories.selectors import territory_counts
 from tests.conftest import client_for
 from tests.factories import TerritoryFactory, UserFactory
+from tests.factories import add_items as add
 
 pytestmark = pytest.mark.django_db
 
@@ -80,23 +79,6 @@ def make_meeting(group: HomogeneousGroup, held_on: datetime.date) -> Meeting:
 
 def questions_of(meeting: Meeting) -> dict[str, Question]:
     return {q.kind: q for q in meeting.question_set.questions.order_by("position")}
-
-
-def add(meeting: Meeting, kind: str, *items: tuple[str, str] | tuple[str, str, int, str]) -> None:
-    """Add criteria (text, code[, expressions, language]) to a meeting for one question kind."""
-    inputs = [
-        CriterionInput(
-            text=item[0],
-            code=item[1],
-            expressions=item[2] if len(item) > 2 else 1,  # type: ignore[misc]
-            language=item[3] if len(item) > 3 else "",  # type: ignore[misc]
-        )
-        for item in items
-    ]
-    outcomes = criteria_add(
-        meeting=meeting, question=questions_of(meeting)[kind], inputs=inputs, user=None
-    )
-    assert all(o.ok for o in outcomes), [o.errors for o in outcomes]
 
 
 @pytest.fixture
@@ -145,7 +127,10 @@ def test_anonymous_reads_the_public_tree_with_figures(tree: Tree, data: Any) -> 
     response = get("/api/v1/territories")
 
     assert response.status_code == 200
-    body = response.json()
+    envelope = response.json()
+    body = envelope["results"]
+    assert envelope["count"] == len(tree)
+    assert envelope["next"] is envelope["previous"] is None
     assert {t["name"] for t in body} == {t.name for t in tree.values()}
     by_name = {t["name"]: t for t in body}
     assert body[0]["name"] == "Network"  # tree order: parents first
@@ -184,14 +169,15 @@ def test_anonymous_reads_the_public_tree_with_figures(tree: Tree, data: Any) -> 
 
 
 def test_territory_list_filters_by_parent_and_kind(tree: Tree) -> None:
-    children = get("/api/v1/territories", parent=tree["town"].pk).json()
+    children = get("/api/v1/territories", parent=tree["town"].pk).json()["results"]
     assert {t["name"] for t in children} == {"Lime trees", "School"}
 
-    localities = get("/api/v1/territories", kind="locality").json()
+    localities = get("/api/v1/territories", kind="locality").json()["results"]
     assert {t["name"] for t in localities} == {"Town", "Other town"}
 
     both = get("/api/v1/territories", parent=tree["town"].pk, kind="collective_actor").json()
-    assert [t["name"] for t in both] == ["School"]
+    assert [t["name"] for t in both["results"]] == ["School"]
+    assert both["count"] == 1
 
 
 @pytest.mark.parametrize("params", [{"kind": "planet"}, {"parent": "abc"}, {"parent": str(10**25)}])
@@ -267,14 +253,14 @@ def test_private_territory_is_listed_only_for_users_with_a_role(
     tree: Tree, private_school: Territory, user_with_role: Callable[..., User], outsider: User
 ) -> None:
     def names(key: str | None) -> set[str]:
-        return {t["name"] for t in get("/api/v1/territories", key=key).json()}
+        return {t["name"] for t in get("/api/v1/territories", key=key).json()["results"]}
 
     observer = user_with_role(Role.OBSERVER, tree["town"])
 
     assert "School" not in names(None)
     assert "School" not in names(token_for(outsider))
     assert "School" in names(token_for(observer))
-    listed = get("/api/v1/territories", key=token_for(observer)).json()
+    listed = get("/api/v1/territories", key=token_for(observer)).json()["results"]
     school = next(t for t in listed if t["name"] == "School")
     assert school["is_public"] is False
     assert school["figures"]["criteria"] == 1
@@ -542,7 +528,7 @@ def test_bad_filters_are_422_with_a_clear_message(
 
 PARAMETERS = [
     *("question", "profile", "language", "period_start", "period_end", "grid_version"),
-    *("page", "page_size", "component", "dimension", "q"),
+    *("limit", "offset", "component", "dimension", "q"),
 ]
 
 
@@ -730,10 +716,10 @@ def texts(body: dict[str, Any]) -> list[str]:
 def test_criteria_are_paginated(tree: Tree, data: Any) -> None:
     url = f"/api/v1/territories/{tree['network'].pk}/criteria"
 
-    first = get(url, page_size=5).json()
-    second = get(url, page_size=5, page=2).json()
-    third = get(url, page_size=5, page=3).json()
-    beyond = get(url, page_size=5, page=4).json()
+    first = get(url, limit=5).json()
+    second = get(url, limit=5, offset=5).json()
+    third = get(url, limit=5, offset=10).json()
+    beyond = get(url, limit=5, offset=15).json()
 
     assert first["count"] == second["count"] == third["count"] == 12
     assert (len(first["results"]), len(second["results"]), len(third["results"])) == (5, 5, 2)
@@ -742,24 +728,26 @@ def test_criteria_are_paginated(tree: Tree, data: Any) -> None:
     assert ids == sorted(ids)
     assert len(set(ids)) == 12
     assert first["previous"] is None
-    assert first["next"].endswith("page=2")
-    assert "page_size=5" in first["next"]
-    assert second["previous"].endswith("page=1")
+    assert first["next"].endswith("offset=5")
+    assert "limit=5" in first["next"]
+    assert second["previous"].endswith("offset=0")
     assert third["next"] is None
     assert Client().get(first["next"]).json() == second
 
 
-def test_criteria_page_size_is_capped_at_200(tree: Tree, data: Any) -> None:
+def test_criteria_take_the_limits_of_every_list(tree: Tree, data: Any) -> None:
     url = f"/api/v1/territories/{tree['network'].pk}/criteria"
 
-    body = get(url, page_size=5000).json()
+    body = get(url, limit=200).json()
 
-    assert body["page_size"] == 200
+    assert body["limit"] == 200
     assert len(body["results"]) == 12
-    assert get(url).json()["page_size"] == 50
-    assert get(url, page_size=0).status_code == 422
-    assert get(url, page=0).status_code == 422
-    assert get(url, page=10**25).status_code == 422
+    assert get(url).json()["limit"] == 50
+    assert get(url).json()["offset"] == 0
+    assert get(url, limit=201).status_code == 422
+    assert get(url, limit=0).status_code == 422
+    assert get(url, offset=-1).status_code == 422
+    assert get(url, offset=10**25).status_code == 422
 
 
 def test_criteria_fields(tree: Tree, data: Any) -> None:
@@ -859,14 +847,33 @@ def test_territory_list_query_count_does_not_grow_with_the_tree(
     key = token_for(observer)
     get("/api/v1/territories", key=key)  # the token's first use is recorded once
 
-    with django_assert_max_num_queries(2):
-        anonymous = get("/api/v1/territories")
-    # The token, the network-administrator check, the territories, their figures.
-    with django_assert_max_num_queries(4):
-        with_token = get("/api/v1/territories", key=key)
+    # The count of the page envelope, the territories, their figures.
+    with django_assert_max_num_queries(3):
+        anonymous = get("/api/v1/territories", limit=200)
+    # The token, the network-administrator check, then the same three.
+    with django_assert_max_num_queries(5):
+        with_token = get("/api/v1/territories", key=key, limit=200)
 
-    assert len(anonymous.json()) == 7 + 40
-    assert len(with_token.json()) == 7 + 60
+    assert anonymous.json()["count"] == len(anonymous.json()["results"]) == 7 + 40
+    assert with_token.json()["count"] == len(with_token.json()["results"]) == 7 + 60
+
+
+def test_territory_list_pages_follow_the_tree_order(tree: Tree) -> None:
+    for index in range(8):
+        TerritoryFactory(name=f"Village {index}", parent=tree["region"])
+    everything = [t["id"] for t in get("/api/v1/territories", limit=200).json()["results"]]
+
+    first = get("/api/v1/territories", limit=6).json()
+    second = Client().get(first["next"]).json()
+    third = Client().get(second["next"]).json()
+
+    assert first["count"] == second["count"] == third["count"] == len(everything) == 15
+    assert [t["id"] for p in (first, second, third) for t in p["results"]] == everything
+    assert first["previous"] is None
+    assert third["next"] is None
+    assert Client().get(second["previous"]).json() == first
+    assert get("/api/v1/territories", limit=201).status_code == 422
+    assert get("/api/v1/territories", offset=-1).status_code == 422
 
 
 def test_synthesis_query_count(
@@ -891,7 +898,7 @@ def test_criteria_query_count_does_not_grow_with_the_page(
     url = f"/api/v1/territories/{tree['network'].pk}/criteria"
 
     with django_assert_max_num_queries(8):
-        body = get(url, page_size=200, question="well_being").json()
+        body = get(url, limit=200, question="well_being").json()
 
     assert len(body["results"]) == 66
     assert all(c["codes"] for c in body["results"] if c["text"].startswith("Critère"))
@@ -923,7 +930,7 @@ def test_openapi_lists_the_paths_errors_and_authentication(db: None) -> None:
     }
     assert {"200", "401", "404", "422"} <= set(synthesis["responses"])
     criteria = paths["/api/v1/territories/{territory_id}/criteria"]["get"]
-    assert {"page", "page_size", "component", "dimension", "q"} <= {
+    assert {"limit", "offset", "component", "dimension", "q"} <= {
         p["name"] for p in criteria["parameters"]
     }
     assert synthesis["security"] == [{"TokenAuth": []}, {"SessionAuth": []}, {}]
@@ -1038,3 +1045,41 @@ def test_tokens_in_the_admin(outsider: User) -> None:
     assert change.status_code == 200
     assert token.key_hash not in change.content.decode()
     assert client_for(admin).get("/admin/accounts/apitoken/add/").status_code == 403
+
+
+def test_every_list_of_the_api_answers_the_one_page_envelope(db: None) -> None:
+    """No GET answers a bare JSON array, and every list takes limit and offset and answers
+    count, limit, offset, next, previous and results, as the guide promises."""
+    schema = Client().get("/api/v1/openapi.json").json()
+    components = schema["components"]["schemas"]
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            node = components[node["$ref"].rsplit("/", 1)[1]]
+        return node
+
+    lists = []
+    for path, operations in schema["paths"].items():
+        operation = operations.get("get")
+        if operation is None:
+            continue
+        ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        body = resolve(ok)
+        assert body.get("type") != "array", f"{path} answers a bare list"
+        results = resolve(body.get("properties", {}).get("results", {}))
+        if results.get("type") != "array":
+            continue  # a detail (a campaign's "results" is one aggregate, not a list)
+        lists.append(path)
+        names = {p["name"] for p in operation.get("parameters", [])}
+        assert {"limit", "offset"} <= names, path
+        assert {"count", "limit", "offset", "next", "previous", "results"} <= set(
+            body["required"]
+        ), path
+    assert {
+        "/api/v1/territories",
+        "/api/v1/territories/{territory_id}/criteria",
+        "/api/v1/groups",
+        "/api/v1/grid/versions",
+        "/api/v1/carbon/factor-sets",
+        "/api/v1/indicators/territories/{territory_id}/actions",
+    } <= set(lists)

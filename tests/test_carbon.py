@@ -29,6 +29,7 @@ from spiral.carbon.actions import (
 )
 from spiral.carbon.compute import FactorData, answers_resolved, footprint_compute
 from spiral.carbon.factorsets import (
+    FACTORS_DIR,
     FactorChangeError,
     current_factor_set,
     factor_documents,
@@ -39,6 +40,7 @@ from spiral.carbon.questions import QUESTIONS, InvalidAnswers, answers_clean
 from spiral.carbon.selectors import aggregate, campaign_results, path_to_target, territory_results
 from spiral.carbon.services import (
     PledgeError,
+    collective_adopt,
     pledge_add,
     pledge_remove,
     result_link_token,
@@ -519,11 +521,17 @@ def test_aggregate_medians_spread_pledges_and_small_numbers(
     public = aggregate(campaign_results(campaign), full_view=False)
     assert not public.hidden
     assert sum(n for _b, n in public.histogram) == 5
+    # Publicly, no band of the distribution isolates fewer than 5 people: here, one band.
+    assert [n for _low, _high, n in public.bands] == [5]
+    assert [n for _b, n in public.histogram] == [5]
+    full = aggregate(campaign_results(campaign), full_view=True)
     expected: dict[float, int] = {}
     for stored in FootprintResult.objects.all():
         band = min(stored.total_kg // 1000, 16) * 1000
         expected[band] = expected.get(band, 0) + 1
-    assert {b: n for b, n in public.histogram if n} == expected
+    assert {b: n for b, n in full.histogram if n} == expected
+    assert full.bands[0][0] == min(expected)  # empty bands at the ends are not drawn
+    assert full.bands[-1][0] == max(expected)
     pledge = pledge_add(result=results[1], action_key="drive_less")
     other = pledge_add(result=results[2], action_key="vegetarian")
     agg = aggregate(campaign_results(campaign), full_view=False)
@@ -864,7 +872,9 @@ def test_api_campaign_and_territory_aggregates_permissions(
     RoleFactory(user=observer, territory=campaign_tree["private"], role=Role.OBSERVER)
     client.force_login(observer)
     assert client.get(f"/api/v1/carbon/campaigns/{private.pk}").status_code == 200
-    assert client.get("/api/v1/carbon/factor-sets").status_code == 200
+    factor_sets = client.get("/api/v1/carbon/factor-sets").json()
+    assert factor_sets["count"] == len(factor_sets["results"]) > 0
+    assert client.get("/api/v1/carbon/factor-sets?limit=0").status_code == 422
 
 
 @pytest.mark.django_db
@@ -893,3 +903,123 @@ def test_factor_set_admin_for_network_admins_only(client: Client) -> None:
     carbon_result()
     page = client.get(url).content.decode()
     assert 'name="document"' not in page  # a version that computed results is read-only
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=12), min_size=17, max_size=17),
+    threshold=st.integers(min_value=1, max_value=10),
+)
+def test_public_histogram_bands_never_isolate_fewer_than_the_threshold(
+    counts: list[int], threshold: int
+) -> None:
+    from spiral.carbon.selectors import histogram_bands
+
+    histogram = [(i * 1000.0, n) for i, n in enumerate(counts)]
+    bands = histogram_bands(histogram, threshold=threshold)
+    assert sum(n for _low, _high, n in bands) == sum(counts)
+    if sum(counts) >= threshold:
+        assert all(n >= threshold for _low, _high, n in bands)
+    for (_low, high, _n), (low, _high, _m) in itertools.pairwise(bands):
+        assert high == low  # contiguous: every person falls in exactly one band
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("country", "label", "absent"),
+    [
+        ("FR", "Average in France", "project's estimate"),
+        ("IT", "Estimated average in Italy", "Average in Italy"),
+        ("CV", "Estimated average in Cape Verde", "Average in Cape Verde"),
+        ("BE", "Project estimate for Belgium", "Average in Belgium"),
+    ],
+)
+def test_result_says_honestly_what_the_average_is(
+    client: Client, country: str, label: str, absent: str
+) -> None:
+    result = carbon_result(answers={"car_km": 5000}, country=country)
+    page = client.get(f"/carbon/r/{result_link_token(result)}/", HTTP_ACCEPT_LANGUAGE="en")
+    content = page.content.decode().replace("&#x27;", "'")
+    assert label in content
+    assert absent not in content
+    note = content.split('id="carbon-average-note"')[1].split("</p>")[0]
+    if country == "BE":
+        # No national figure: said so, with a measured footprint of another country beside it.
+        assert "No national footprint of Belgium" in note
+        assert "measured national footprint of France is 8.5 t" in note
+    elif country == "FR":
+        assert "national footprint of France: 8.5 t" in note
+    else:
+        assert "tuned to come within 5 %" in note
+        expected = "emitted in the country" if country == "CV" else "counts CO2 only"
+        assert expected in note
+
+
+def test_every_factor_file_states_its_comparison_basis() -> None:
+    for path in sorted(FACTORS_DIR.glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        basis = document["average_basis"]
+        assert basis in ("national", "estimate_tuned", "no_national_figure"), path.name
+        assert document["average_note"], path.name
+        assert (document["national_footprint"] is None) == (basis == "no_national_figure")
+        if basis == "national":
+            # Only a figure of every gas can stand as "the" national average.
+            assert document["national_footprint"]["unit"].startswith("kgCO2e")
+        if document["national_footprint"]:
+            assert document["national_scope"] in (
+                "consumption_all_gases",
+                "consumption_co2",
+                "territorial_co2",
+            )
+
+
+@pytest.mark.django_db
+def test_result_page_marks_savings_resting_on_averages_and_compares_by_category(
+    client: Client,
+) -> None:
+    first = carbon_result(answers={"car_km": 12000, "flight_long_hours": 0})
+    token = result_link_token(first)
+    page = client.get(f"/carbon/r/{token}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    drive = page.split('data-action="drive_less"')[1].split("</li>")[0]
+    assert "From the national average" not in drive  # car_km was answered
+    clothes = page.split('data-action="second_hand_clothes"')[1].split("</li>")[0]
+    assert "From the national average" in clothes  # clothes were left to the average
+    assert 'data-action="no_long_flights"' not in page  # no long-haul flight: not offered
+    pledge_add(result=first, action_key="drive_less")
+    response = client.post(f"/carbon/r/{token}/redo/", {"car_km": "6000"})
+    page = client.get(response.url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    table = page.split('id="carbon-compare"')[1].split("</table>")[0]
+    assert "Transport" in table
+    assert "Difference" in table
+    assert "What you had pledged then:" in page
+
+
+@pytest.mark.django_db
+def test_result_in_a_campaign_shows_the_collective_actions_adopted(
+    client: Client, campaign_tree: dict[str, Any]
+) -> None:
+    campaign = CarbonCampaignFactory(territory=campaign_tree["street"])
+    collective_adopt(campaign=campaign, action_key="carpool_scheme", note="Léa", user=None)
+    result = carbon_result(campaign, {"car_km": 9000})
+    page = client.get(f"/carbon/r/{result_link_token(result)}/", HTTP_ACCEPT_LANGUAGE="en")
+    together = page.content.decode().split('id="together"')[1]
+    assert "Car-pooling between neighbours" in together
+    assert "Léa" in together
+    assert "Helps with:" in together
+
+
+@pytest.mark.django_db
+def test_territory_rollup_page_has_its_own_path_and_distribution(
+    client: Client, campaign_tree: dict[str, Any], settings: Any
+) -> None:
+    settings.SPIRAL_SMALL_NUMBERS_THRESHOLD = 2
+    campaign = CarbonCampaignFactory(territory=campaign_tree["street"])
+    for km in (2000, 9000, 16000):
+        carbon_result(campaign, {"car_km": km})
+    page = client.get(
+        f"/carbon/territories/{campaign_tree['town'].slug}/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "The territory by category" in page
+    assert "The group by category" not in page
+    assert "Distribution of footprints" in page
+    assert "The territory's path to 2 tonnes" in page

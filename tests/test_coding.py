@@ -34,74 +34,24 @@ from spiral.coding.services import (
     criterion_codes_add,
 )
 from spiral.consultations.models import Criterion, GroupProfile, Meeting, Question
-from spiral.consultations.services import CriterionInput, criteria_add
 from spiral.grid.codes import CodeError, parse_full_code
 from spiral.grid.models import Component, Dimension, GridVersion
-from spiral.syntheses.selectors import (
-    SynthesisFilters,
-    _figures_from_cells,
-    figures_from_rows,
-    territory_synthesis,
-)
 from spiral.syntheses.services import territory_stats_rebuild
 from spiral.territories.models import Territory
-from spiral.territories.selectors import territory_counts, territory_counts_from_rows
+from spiral.territories.selectors import territory_counts
 from tests.conftest import client_for
-from tests.factories import GroupFactory, MeetingFactory, UserFactory
+from tests.factories import (
+    GroupFactory,
+    MeetingFactory,
+    UserFactory,
+    add_criteria,
+    assert_figures_exact,
+    current_codes,
+)
 
 pytestmark = pytest.mark.django_db
 
 JSON = {"HTTP_ACCEPT": "application/json"}
-
-
-def add_criteria(
-    meeting: Meeting,
-    question: Question,
-    texts: list[str],
-    codes: list[str] | None = None,
-    language: str = "",
-) -> list[Criterion]:
-    codes = codes or [""] * len(texts)
-    outcomes = criteria_add(
-        meeting=meeting,
-        question=question,
-        inputs=[
-            CriterionInput(text=t, code=c, language=language)
-            for t, c in zip(texts, codes, strict=True)
-        ],
-        user=None,
-    )
-    assert all(o.ok for o in outcomes), [o.errors for o in outcomes]
-    return [o.criterion for o in outcomes if o.criterion is not None]
-
-
-def current_codes(criterion: Criterion) -> set[str]:
-    return set(
-        Coding.objects.current().filter(criterion=criterion).values_list("full_code", flat=True)
-    )
-
-
-def assert_figures_exact(*territories: Territory) -> None:
-    for territory in territories:
-        territory = Territory.objects.get(pk=territory.pk)
-        assert territory_counts(territory=territory) == territory_counts_from_rows(
-            territory=territory
-        ), territory.name
-        rows = figures_from_rows(Criterion.objects.in_subtree(territory.pk))
-        assert dict(_figures_from_cells(territory, SynthesisFilters())) == rows, territory.name
-        synthesis = territory_synthesis(territory=territory)
-        # The synthesis counts the criteria coded in the territory's own grid version.
-        coded = (
-            Criterion.objects.in_subtree(territory.pk)
-            .filter(
-                codings__superseded_at__isnull=True,
-                codings__component__version=synthesis.version,
-            )
-            .distinct()
-            .count()
-        )
-        assert synthesis.coded_total.criteria == coded
-        assert synthesis.total.criteria == Criterion.objects.in_subtree(territory.pk).count()
 
 
 @pytest.fixture

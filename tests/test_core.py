@@ -514,3 +514,28 @@ def test_control_character_class_is_exactly_unicode_category_cc() -> None:
     for code in range(sys.maxunicode + 1):
         char = chr(code)
         assert (unicodedata.category(char) == "Cc") == bool(CONTROL_CHARACTER.match(char)), code
+
+
+def test_every_date_input_is_given_an_iso_value_whatever_the_language() -> None:
+    """A browser's date picker shows only YYYY-MM-DD: a French 26/11/2026 leaves it empty and
+    the form cannot be sent again (found on the co-evaluation forms, then checked everywhere)."""
+    import datetime
+
+    from django import forms
+    from django.utils import translation
+
+    from spiral.consultations.forms import MeetingForm
+    from spiral.syntheses.forms import ValidationForm
+    from spiral.territories.forms import PhaseStepRecordForm
+
+    day = datetime.date(2026, 11, 26)
+    for form_class, field in (
+        (MeetingForm, "held_on"),
+        (ValidationForm, "validated_on"),
+        (PhaseStepRecordForm, "done_on"),
+    ):
+        widget = form_class.base_fields[field].widget
+        assert isinstance(widget, forms.DateInput)
+        for language in ("fr", "en"):
+            with translation.override(language):
+                assert widget.format_value(day) == "2026-11-26", (form_class, language)

@@ -18,7 +18,6 @@ from spiral.coding.models import Coding
 from spiral.coding.selectors import CodingScope, ScopeKind
 from spiral.coding.services import criterion_codes_add
 from spiral.consultations.models import Criterion, Meeting, Question
-from spiral.consultations.services import CriterionInput, criteria_add
 from spiral.grid.codes import CodeError
 from spiral.quality.agreement import (
     CodedPair,
@@ -53,11 +52,16 @@ from spiral.quality.services import (
     sample_item_codes_add,
     sample_size,
 )
-from spiral.syntheses.selectors import SynthesisFilters, _figures_from_cells, figures_from_rows
 from spiral.territories.models import Territory
-from spiral.territories.selectors import territory_counts, territory_counts_from_rows
 from tests.conftest import client_for
-from tests.factories import GroupFactory, MeetingFactory, UserFactory
+from tests.factories import (
+    GroupFactory,
+    MeetingFactory,
+    UserFactory,
+    add_criteria,
+    assert_figures_exact,
+    current_codes,
+)
 
 JSON = {"HTTP_ACCEPT": "application/json"}
 
@@ -412,33 +416,6 @@ def test_merged_codes_follow_the_coding_rule() -> None:
 
 
 # ================================================================ with the database
-
-
-def add_criteria(meeting: Meeting, question: Question, texts: list[str]) -> list[Criterion]:
-    outcomes = criteria_add(
-        meeting=meeting,
-        question=question,
-        inputs=[CriterionInput(text=text) for text in texts],
-        user=None,
-    )
-    assert all(o.ok for o in outcomes)
-    return [o.criterion for o in outcomes if o.criterion is not None]
-
-
-def current_codes(criterion: Criterion) -> set[str]:
-    return set(
-        Coding.objects.current().filter(criterion=criterion).values_list("full_code", flat=True)
-    )
-
-
-def assert_figures_exact(*territories: Territory) -> None:
-    for territory in territories:
-        territory = Territory.objects.get(pk=territory.pk)
-        assert territory_counts(territory=territory) == territory_counts_from_rows(
-            territory=territory
-        )
-        rows = figures_from_rows(Criterion.objects.in_subtree(territory.pk))
-        assert dict(_figures_from_cells(territory, SynthesisFilters())) == rows
 
 
 @pytest.fixture

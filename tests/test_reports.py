@@ -13,12 +13,13 @@ from django.test import Client
 from pypdf import PdfReader
 
 from spiral.accounts.models import Role, User
-from spiral.consultations.models import GroupProfile, HomogeneousGroup, Meeting, Question
-from spiral.consultations.services import CriterionInput, criteria_add, group_create, meeting_create
+from spiral.consultations.models import GroupProfile, HomogeneousGroup
+from spiral.consultations.services import group_create, meeting_create
 from spiral.reports.pdf import StaticFilesOnly, html_to_pdf, static_file_path
 from spiral.reports.selectors import report_language
 from spiral.territories.models import Territory
 from tests.conftest import client_for
+from tests.factories import add_items as add
 
 pytestmark = pytest.mark.django_db
 
@@ -35,17 +36,6 @@ def pdf_text(response: Any) -> str:
 
 def pages(response: Any) -> int:
     return len(PdfReader(io.BytesIO(response.content)).pages)
-
-
-def add(meeting: Meeting, kind: str, *items: tuple[str, str, int]) -> None:
-    question: Question = meeting.question_set.questions.get(kind=kind)
-    outcomes = criteria_add(
-        meeting=meeting,
-        question=question,
-        inputs=[CriterionInput(text=t, code=c, expressions=n) for t, c, n in items],
-        user=None,
-    )
-    assert all(o.ok for o in outcomes), [o.errors for o in outcomes]
 
 
 def make_group(
@@ -196,7 +186,28 @@ def test_territory_report_applies_the_pages_filters(data: Any, tree: Tree) -> No
 def test_territory_report_section_slot_only_for_installed_apps(data: Any, tree: Tree) -> None:
     from spiral.reports.selectors import territory_sections
 
-    assert territory_sections({}) == []  # indicators and actions are not installed here
+    # Indicators and actions give no section yet; carbon does.
+    assert territory_sections({}) == ["carbon/_report_section.html"]
+
+
+def test_territory_report_has_a_carbon_section_with_the_small_numbers_rule(
+    data: Any, tree: Tree, user_with_role: Callable[..., User], settings: Any
+) -> None:
+    from tests.factories import CarbonCampaignFactory, carbon_result
+
+    settings.SPIRAL_SMALL_NUMBERS_THRESHOLD = 5
+    url = f"/reports/territories/{tree['town'].slug}.pdf?lang=en"
+    assert "Carbon footprint" not in pdf_text(Client().get(url))  # no campaign: no section
+    campaign = CarbonCampaignFactory(territory=tree["neighbourhood"])
+    for km in (1000, 8000, 15000):
+        carbon_result(campaign, {"car_km": km})
+    public = pdf_text(Client().get(url))
+    assert "3 questionnaires filled in the carbon campaigns" in public
+    assert "Median footprint" not in public  # 3 < 5: the count only
+    coordinator = user_with_role(Role.COORDINATOR, tree["town"])
+    private = pdf_text(client_for(coordinator).get(url))
+    assert "Median footprint" in private
+    assert "The territory by category" in private  # the chart
 
 
 # --- Comparison report ------------------------------------------------------------------------
@@ -208,7 +219,7 @@ def test_compare_report_puts_two_territories_side_by_side(
     observer = user_with_role(Role.OBSERVER, tree["region"])
     url = f"/reports/territories/{tree['town'].slug}/compare.pdf"
     text = pdf_text(client_for(observer).get(url, {"other": tree["other_town"].pk, "lang": "en"}))
-    assert "Compare two syntheses" in text
+    assert "Comparison of two syntheses" in text
     assert "A: Town" in text
     assert "B: Other town" in text
     assert "B − A (points)" in text
@@ -288,3 +299,23 @@ def test_a_report_never_fetches_outside_resources(monkeypatch: pytest.MonkeyPatc
 def test_report_language(asked: str | None, default: str, expected: str, settings: Any) -> None:
     settings.LANGUAGE_CODE = "fr"
     assert report_language(asked, default) == expected
+
+
+def test_long_report_prints_its_total_once_numbers_every_page_and_starts_with_the_colophon(
+    tree: Tree,
+) -> None:
+    """A synthesis table running over pages: WeasyPrint repeated the table's foot (the grand
+    total) at the bottom of every page, and the colophon spilled alone onto a last page."""
+    group = make_group(tree["town"], "Grand groupe", size=12)
+    meeting = meeting_create(group=group, held_on=datetime.date(2026, 5, 1), user=None)
+    codes = [f"{d}0{n}" for d in "ABCDEF" for n in range(1, 6)]
+    add(meeting, "well_being", *[(f"Critère {code}", code, 1) for code in codes])
+    response = Client().get(f"/reports/territories/{tree['town'].slug}.pdf?lang=en")
+    reader = PdfReader(io.BytesIO(response.content))
+    texts = [page.extract_text() for page in reader.pages]
+    assert len(texts) >= 3
+    assert sum(text.count("All criteria") for text in texts) == 1
+    assert "Made with Spiral" in texts[0]
+    for number, text in enumerate(texts, start=1):
+        assert f"Page {number} / {len(texts)}" in text
+        assert text.strip() != f"Synthesis – Town Page {number} / {len(texts)}"  # no empty page

@@ -46,8 +46,14 @@ from spiral.consultations.services import criterion_update
 from spiral.grid.models import GridVersion
 from spiral.territories.models import Territory
 from tests.conftest import client_for
-from tests.factories import GroupFactory, MeetingFactory, UserFactory
-from tests.test_coding import add_criteria, assert_figures_exact, current_codes
+from tests.factories import (
+    GroupFactory,
+    MeetingFactory,
+    UserFactory,
+    add_criteria,
+    assert_figures_exact,
+    current_codes,
+)
 
 pytestmark = pytest.mark.django_db
 

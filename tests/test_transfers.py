@@ -407,11 +407,35 @@ def test_screens_upload_map_report_and_replace(meeting: Meeting, facilitator: Us
     new = ImportJob.objects.exclude(pk=job.pk).get()
     assert response.url == f"/transfers/imports/{new.pk}/"
     job.refresh_from_db()
-    assert new.mapping == job.mapping
-    client.post(f"/transfers/imports/{new.pk}/", data)
     new.refresh_from_db()
+    # Same columns: the kept mapping is used at once, no second click.
+    assert new.mapping == job.mapping
     assert new.status == ImportStatus.DONE
     assert Criterion.objects.filter(meeting=meeting).count() == 5
+
+
+def test_a_corrected_file_with_other_columns_goes_back_to_the_column_choice(
+    meeting: Meeting, facilitator: User
+) -> None:
+    client = client_for(facilitator)
+    client.post(
+        f"/transfers/meetings/{meeting.pk}/import/",
+        {"file": SimpleUploadedFile("c.csv", criteria_file(5, bad={3: ["x", "0", "", "q1"]}))},
+    )
+    job = ImportJob.objects.get()
+    page = client.get(f"/transfers/imports/{job.pk}/")
+    form = page.context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    data["has_header"] = "on"
+    client.post(f"/transfers/imports/{job.pk}/", data)
+    other = b"criterion;count\nAvoir un jardin;2\n"
+    response = client.post(
+        f"/transfers/imports/{job.pk}/replace/", {"file": SimpleUploadedFile("c2.csv", other)}
+    )
+    new = ImportJob.objects.exclude(pk=job.pk).get()
+    assert response.url == f"/transfers/imports/{new.pk}/"
+    assert new.status == ImportStatus.UPLOADED
+    assert Criterion.objects.filter(meeting=meeting).count() == 0
 
 
 # --- Territories and groups ----------------------------------------------------------------

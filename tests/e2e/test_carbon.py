@@ -60,3 +60,24 @@ def test_questionnaire_result_pledges_and_group_on_a_phone(
     total_t = sum(p.saving_kg for p in pledges) / 1000
     assert page.locator("#carbon-pledged").inner_text() == f"{total_t:.1f} t"
     assert page.locator("#carbon-spread").is_visible()
+
+
+def test_no_car_hides_the_car_questions_and_belgium_says_its_average_is_an_estimate(
+    live_server: Any, new_context: Any
+) -> None:
+    page = new_context(**PHONE).new_page()
+    page.goto(f"{live_server.url}/carbon/start/?country=BE")
+    assert page.locator(".carbon-steps-nav li[aria-current]").inner_text() == "Transport"
+    assert page.locator("#id_car_engine").is_visible()
+    page.fill("#id_car_km", "0")
+    assert not page.locator("#id_car_engine").is_visible()
+    assert not page.locator("#id_car_passengers").is_visible()
+    page.locator("#step-transport .carbon-submit").click()
+    page.wait_for_url("**/carbon/r/**")
+    result = FootprintResult.objects.get()
+    assert result.answers == {"car_km": 0.0}
+    assert page.locator("li[data-action=drive_less]").count() == 0  # no car, no "drive less"
+    note = page.locator("#carbon-average-note").inner_text()
+    assert "No national footprint of Belgium" in note
+    assert "Project estimate for Belgium" in page.locator(".stats").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -60,7 +60,7 @@ def test_from_criteria_to_action(live_server: Any, new_context: Any) -> None:
     coordinator = new_context().new_page()
     log_in(coordinator, base, "coord")
     coordinator.goto(f"{base}/indicators/territories/roncelieres/new/")
-    coordinator.select_option("#components", [str(component.pk)])
+    coordinator.check(f"input[name=components][value='{component.pk}']")
     coordinator.click("#components-form button[type=submit]")
     for text in TEXTS:
         assert coordinator.locator("table.criteria-sort td", has_text=text).is_visible()
@@ -127,6 +127,8 @@ def test_from_criteria_to_action(live_server: Any, new_context: Any) -> None:
     coordinator.fill("input[name=title]", "Forum de l'emploi local")
     coordinator.fill("textarea[name=objectives]", "Rapprocher employeurs et jeunes")
     assert coordinator.locator(f"input[name=indicators][value='{indicator.pk}']").is_checked()
+    # Only an action under way can be evaluated ex-post (a candidate changed nothing yet).
+    coordinator.select_option("select[name=status]", "in_progress")
     coordinator.click("form.stacked button[type=submit]")
     coordinator.wait_for_url(f"{base}/actions/*/")
     action = Action.objects.get(title="Forum de l'emploi local")

@@ -11,7 +11,9 @@ from spiral.actions.models import Action, ActionStatus, StrategicAxis
 from spiral.indicators.models import Indicator
 from spiral.territories.models import Sector
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# A date input sends and reads ISO dates whatever the interface language (French formats
+# would leave the field empty and block the form).
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class AxisForm(forms.ModelForm):

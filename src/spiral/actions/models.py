@@ -48,7 +48,7 @@ class ActionStatus(models.TextChoices):
     CANDIDATE = "candidate", _("Candidate")
     DECIDED = "decided", _("Decided")
     IN_PROGRESS = "in_progress", _("In progress")
-    # A context: the quality page's "Done" (a count of codings) is another word in French.
+    # "Done" alone is also a count elsewhere ("Faits"); an action is "Réalisée".
     DONE = "done", pgettext_lazy("action status", "Done")
     DROPPED = "dropped", _("Dropped")
 

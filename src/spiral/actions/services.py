@@ -50,6 +50,24 @@ def axis_create(
 
 
 @transaction.atomic
+def axis_update(
+    *, axis: StrategicAxis, title: str, description: str = "", comparison_criteria: str = ""
+) -> StrategicAxis:
+    """Change an axis. Scores are kept by criterion wording: a criterion renamed or removed
+    loses its scores (they no longer say what they scored), the others keep theirs."""
+    axis.title, axis.description, axis.comparison_criteria = (
+        title.strip(),
+        description,
+        comparison_criteria,
+    )
+    axis.save()
+    CandidateScore.objects.filter(action__axis=axis).exclude(
+        criterion__in=axis.criteria_list()
+    ).delete()
+    return axis
+
+
+@transaction.atomic
 def action_save(
     *,
     territory: Territory,
@@ -156,6 +174,8 @@ def action_review_record(
     """The ex-post co-evaluation meeting of an action: an ex-post evaluation on the action's
     indicators (rated by the coordination group), compared with the latest earlier evaluation
     of those indicators, and what changed, according to whom, and the lessons."""
+    if action.status == ActionStatus.CANDIDATE:
+        raise ActionError(_("Decide the action before evaluating what it changed."))
     if not what_changed.strip():
         raise ActionError(_("Write what changed for well-being."))
     indicators = list(action.indicators.all())

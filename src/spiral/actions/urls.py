@@ -10,6 +10,7 @@ urlpatterns = [
     path("territories/<slug:slug>/axes/new/", views.axis_new, name="axis_new"),
     path("territories/<slug:slug>/close-cycle/", views.cycle_close_view, name="cycle_close"),
     path("axes/<int:pk>/", views.axis_detail, name="axis"),
+    path("axes/<int:pk>/edit/", views.axis_edit, name="axis_edit"),
     path("<int:pk>/", views.action_detail, name="action"),
     path("<int:pk>/edit/", views.action_edit, name="action_edit"),
     path("<int:pk>/decide/", views.action_decide_view, name="decide"),

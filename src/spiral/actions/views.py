@@ -26,13 +26,18 @@ from spiral.actions.forms import (
     ReviewForm,
 )
 from spiral.actions.models import Action, ActionDocument, ActionStatus, CycleArchive, StrategicAxis
-from spiral.actions.selectors import actions_of_territory, candidate_comparison
+from spiral.actions.selectors import (
+    actions_of_territory,
+    archive_for_display,
+    candidate_comparison,
+)
 from spiral.actions.services import (
     ActionError,
     action_decide,
     action_review_record,
     action_save,
     axis_create,
+    axis_update,
     candidate_scores_record,
     commitment_add,
     cycle_close,
@@ -49,6 +54,7 @@ from spiral.indicators.permissions import (
     can_view_progress,
     can_view_progress_details,
 )
+from spiral.indicators.services import is_plain_number
 from spiral.territories.method import CYCLE_LABELS
 from spiral.territories.models import Territory
 from spiral.territories.selectors import territory_ancestors
@@ -83,10 +89,18 @@ def territory_actions(request: SpiralRequest, slug: str) -> HttpResponse:
     """The actions of a territory: the plan for everyone, axes and candidates for its team."""
     territory = _territory(request, slug)
     details = can_view_progress_details(request.user, territory)
+    actions = list(actions_of_territory(territory=territory, with_candidates=details))
     context = {
         **_base(territory),
-        "actions": actions_of_territory(territory=territory, with_candidates=details),
-        "axes": StrategicAxis.objects.filter(territory=territory) if details else [],
+        # A second cycle starts from what carried over; earlier cycles stay readable below.
+        "actions": [a for a in actions if a.cycle == territory.cycle],
+        "earlier_actions": [a for a in actions if a.cycle != territory.cycle],
+        "axes": (
+            StrategicAxis.objects.filter(territory=territory).order_by("-cycle", "title")
+            if details
+            else []
+        ),
+        "archives": CycleArchive.objects.filter(territory=territory) if details else [],
         "details": details,
         "can_manage": can_manage_progress(request.user, territory),
         "can_close": can_close_cycle(request.user, territory),
@@ -112,6 +126,22 @@ def axis_new(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+def axis_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    axis = get_object_or_404(StrategicAxis.objects.select_related("territory"), pk=pk)
+    require(can_manage_progress(request.user, axis.territory))
+    form = AxisForm(request.POST or None, instance=axis)
+    if request.method == "POST" and form.is_valid():
+        axis_update(axis=axis, **form.cleaned_data)
+        messages.success(request, _("The strategic axis was saved."))
+        return redirect(axis)
+    return render(
+        request,
+        "actions/form.html",
+        {**_base(axis.territory), "form": form, "heading": _("Change the strategic axis")},
+    )
+
+
+@login_required
 def axis_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Candidate actions of an axis compared on the group's criteria; scores are entered here."""
     axis = get_object_or_404(StrategicAxis.objects.select_related("territory"), pk=pk)
@@ -119,11 +149,12 @@ def axis_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     manage = can_manage_progress(request.user, axis.territory)
     if request.method == "POST":
         require(manage)
-        action = get_object_or_404(Action, pk=request.POST.get("action") or 0, axis=axis)
+        raw = request.POST.get("action", "")
+        action = get_object_or_404(Action, pk=int(raw) if is_plain_number(raw) else 0, axis=axis)
         scores = {}
         for number, criterion in enumerate(axis.criteria_list()):
             value = request.POST.get(f"score-{number}", "")
-            if value.isdigit():
+            if is_plain_number(value):
                 scores[criterion] = int(value)
         try:
             candidate_scores_record(action=action, scores=scores)
@@ -148,9 +179,9 @@ def _action_form(
 ) -> HttpResponse:
     initial: dict[str, Any] = {}
     if action is None:
-        wanted = [int(v) for v in request.GET.getlist("indicator") if v.isdigit()]
+        wanted = [int(v) for v in request.GET.getlist("indicator") if is_plain_number(v)]
         initial["indicators"] = Indicator.objects.filter(pk__in=wanted, territory=territory)
-        if request.GET.get("axis", "").isdigit():
+        if is_plain_number(request.GET.get("axis", "")):
             initial["axis"] = request.GET["axis"]
     form = ActionForm(request.POST or None, instance=action, territory=territory, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -356,5 +387,6 @@ def cycle_archive(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             **_base(archive.territory),
             "archive": archive,
             "cycle_label": CYCLE_LABELS.get(archive.cycle, ""),
+            "snapshot": archive_for_display(archive=archive),
         },
     )

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Path, Router, Schema
+from ninja import Path, Query, Router, Schema
 
+from spiral.api.pagination import PageOut, PageQuery, page_of
 from spiral.api.schemas import ERRORS, ERRORS_WITH_404
 from spiral.grid.codes import CodeError, GridIndex
 from spiral.grid.models import Component, Dimension, GridVersion
@@ -55,9 +56,13 @@ class CodeCheckOut(Schema):
     message: str | None = None
 
 
-@router.get("/versions", response={200: list[GridVersionOut], **ERRORS}, summary="Grid versions")
-def grid_versions(request: HttpRequest) -> Any:
-    return GridVersion.objects.all()
+class GridVersionPageOut(PageOut):
+    results: list[GridVersionOut]
+
+
+@router.get("/versions", response={200: GridVersionPageOut, **ERRORS}, summary="Grid versions")
+def grid_versions(request: HttpRequest, query: Query[PageQuery]) -> Any:
+    return page_of(request, GridVersion.objects.all(), query, lambda version: version)
 
 
 @router.get(

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -40,11 +40,27 @@ def page_of(
     request: HttpRequest,
     items: QuerySet[Any],
     query: PageQuery,
-    out: Callable[[Any], Any],
+    out: Callable[[Any], Any] | None = None,
+    *,
+    out_all: Callable[[list[Any]], list[Any]] | None = None,
+    count: int | None = None,
 ) -> dict[str, Any]:
-    """One page of a query set, each item converted by ``out``."""
-    count = items.count()
-    rows: Iterable[Any] = items[query.offset : query.offset + query.limit]
+    """One page of a query set, each item converted by ``out``, or the whole page at once by
+    ``out_all`` (when converting needs one query for the page, not one per item). ``count``,
+    when the caller knows it without counting rows (a stored figure), saves the COUNT."""
+    if count is None:
+        count = items.count()
+    rows: list[Any] = list(items[query.offset : query.offset + query.limit])
+    if out_all is not None:
+        results = out_all(rows)
+    else:
+        assert out is not None, "page_of needs out or out_all"
+        results = [out(item) for item in rows]
+    return {**page_envelope(request, query, count=count), "results": results}
+
+
+def page_envelope(request: HttpRequest, query: PageQuery, *, count: int) -> dict[str, Any]:
+    """The envelope without its results, for a list that builds them itself."""
     following = query.offset + query.limit
     return {
         "count": count,
@@ -52,5 +68,4 @@ def page_of(
         "offset": query.offset,
         "next": _url(request, following) if following < count else None,
         "previous": _url(request, max(query.offset - query.limit, 0)) if query.offset else None,
-        "results": [out(item) for item in rows],
     }

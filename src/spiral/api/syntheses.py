@@ -16,6 +16,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import field_validator
 
 from spiral.api.auth import ApiCaller, caller_of
+from spiral.api.pagination import PageOut, PageQuery, page_envelope, page_of
 from spiral.api.schemas import (
     ERRORS_WITH_404,
     FiltersOut,
@@ -43,10 +44,6 @@ from spiral.territories.models import Territory
 from spiral.territories.selectors import territory_counts
 
 router = Router(tags=["syntheses"])
-
-PAGE_SIZE_DEFAULT = 50
-PAGE_SIZE_MAX = 200
-PAGE_MAX = 1_000_000  # keeps the offset within the databases' integers
 
 
 # --- Schemas -------------------------------------------------------------------------------
@@ -115,13 +112,7 @@ class SynthesisOut(Schema):
     )
 
 
-class CriteriaQuery(SynthesisQuery):
-    page: int = Field(1, ge=1, le=PAGE_MAX)
-    page_size: int = Field(
-        PAGE_SIZE_DEFAULT,
-        ge=1,
-        description=f"At most {PAGE_SIZE_MAX}; a larger value is reduced to {PAGE_SIZE_MAX}.",
-    )
+class CriteriaQuery(SynthesisQuery, PageQuery):
     component: str | None = Field(
         None, max_length=20, description="Only the criteria coded in this component (e.g. A06)."
     )
@@ -151,12 +142,8 @@ class CriterionOut(Schema):
     codes: list[str] = Field(description="Current full codes, e.g. A01-11/P15/k.")
 
 
-class CriteriaPageOut(Schema):
+class CriteriaPageOut(PageOut):
     count: int = Field(description="Criteria matching the filters; 0 when small_numbers.hidden.")
-    page: int
-    page_size: int
-    next: str | None
-    previous: str | None
     small_numbers: SmallNumbersOut
     results: list[CriterionOut]
 
@@ -286,12 +273,6 @@ def _grid_item(
     return component, dimension
 
 
-def _page_url(request: HttpRequest, page: int) -> str:
-    params = request.GET.copy()
-    params["page"] = str(page)
-    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-
-
 def _criterion_out(criterion: Criterion) -> dict[str, Any]:
     return {
         "id": criterion.pk,
@@ -375,11 +356,12 @@ def territory_criteria(request: HttpRequest, territory_id: int, query: Query[Cri
         participants=scope_participants(territory=territory, profile=filters.profile),
         private=private,
     )
-    page_size = min(query.page_size, PAGE_SIZE_MAX)
-    page: dict[str, Any] = {"page": query.page, "page_size": page_size, "next": None}
-    page["previous"] = _page_url(request, query.page - 1) if query.page > 1 else None
     if rule.hidden:
-        return {**page, "count": 0, "small_numbers": rule.out(), "results": []}
+        return {
+            **page_envelope(request, query, count=0),
+            "small_numbers": rule.out(),
+            "results": [],
+        }
 
     criteria = scope_criteria(territory=territory, filters=filters)
     if not private:
@@ -395,22 +377,13 @@ def territory_criteria(request: HttpRequest, territory_id: int, query: Query[Cri
         component or dimension or words
     ):
         count = _stored_count(territory, private=private)
-    if count is None:
-        count = criteria.count()
-    start = (query.page - 1) * page_size
     rows = (
         criteria.select_related("group__profile", "question", "meeting")
         .prefetch_related(current_codings_prefetch())
-        .order_by("pk")[start : start + page_size]
+        .order_by("pk")
     )
-    if start + page_size < count:
-        page["next"] = _page_url(request, query.page + 1)
-    return {
-        **page,
-        "count": count,
-        "small_numbers": rule.out(),
-        "results": [_criterion_out(c) for c in rows],
-    }
+    page = page_of(request, rows, query, _criterion_out, count=count)
+    return {**page, "small_numbers": rule.out()}
 
 
 def _stored_count(territory: Territory, *, private: bool) -> int | None:

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from spiral.api.auth import caller_of
+from spiral.api.pagination import PageOut, PageQuery, page_of
 from spiral.api.schemas import ERRORS, ERRORS_WITH_404
 from spiral.territories.models import Territory, TerritoryKind
 from spiral.territories.selectors import TerritoryCounts, subtree_counts
@@ -45,7 +46,11 @@ class TerritoryOut(Schema):
     figures: TerritoryFiguresOut
 
 
-class TerritoryListQuery(Schema):
+class TerritoryPageOut(PageOut):
+    results: list[TerritoryOut]
+
+
+class TerritoryListQuery(PageQuery):
     parent: int | None = Field(
         None, ge=1, le=MAX_ID, description="Only the territories just below this one."
     )
@@ -76,19 +81,22 @@ def _territory_out(territory: Territory, counts: TerritoryCounts) -> dict[str, A
     }
 
 
-@router.get("", response={200: list[TerritoryOut], **ERRORS}, summary="The territory tree")
-def territory_list(request: HttpRequest, filters: Query[TerritoryListQuery]) -> Any:
+def _territories_out(territories: list[Territory]) -> list[dict[str, Any]]:
+    counts = subtree_counts(territory_ids=[t.pk for t in territories])
+    return [_territory_out(t, counts[t.pk]) for t in territories]
+
+
+@router.get("", response={200: TerritoryPageOut, **ERRORS}, summary="The territory tree")
+def territory_list(request: HttpRequest, query: Query[TerritoryListQuery]) -> Any:
     """The territories the caller may see (public ones, and those below a role of the token's
     user), in tree order, each with the figures of its subtree."""
     visible = caller_of(request).visible_territories()
     territories = Territory.objects.with_tree_fields().filter(pk__in=visible.values("pk"))
-    if filters.parent is not None:
-        territories = territories.filter(parent_id=filters.parent)
-    if filters.kind:
-        territories = territories.filter(kind=filters.kind)
-    territories = list(territories)
-    counts = subtree_counts(territory_ids=[t.pk for t in territories])
-    return [_territory_out(t, counts[t.pk]) for t in territories]
+    if query.parent is not None:
+        territories = territories.filter(parent_id=query.parent)
+    if query.kind:
+        territories = territories.filter(kind=query.kind)
+    return page_of(request, territories, query, out_all=_territories_out)
 
 
 @router.get("/{territory_id}", response={200: TerritoryOut, **ERRORS_WITH_404})

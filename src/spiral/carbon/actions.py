@@ -68,6 +68,26 @@ def catalogue() -> dict[str, Action]:
     return actions
 
 
+def action_answer_keys(action: Action) -> set[str]:
+    """The questions an action's saving rests on: the answers it changes or requires."""
+    keys: set[str] = set()
+    change = action.change or {}
+    for part in ("set", "scale", "add"):
+        keys.update(change.get(part, {}))
+    for sources in change.get("add_from", {}).values():
+        keys.update(sources)
+    meals = change.get("meals_to")
+    if meals:
+        keys.update(f"meals_{kind}" for kind in meals["from"])
+    condition = action.applies_if or {}
+    keys.update(condition.get("positive_answer", ()))
+    keys.update(condition.get("positive_answer_any", ()))
+    # "Drive less" rests on the kilometres driven, whatever else the car's answers say.
+    if "transport.car" in condition.get("positive", ()):
+        keys.add("car_km")
+    return keys
+
+
 def individual_actions() -> list[Action]:
     return [action for action in catalogue().values() if action.kind == "individual"]
 

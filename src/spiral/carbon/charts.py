@@ -53,12 +53,12 @@ def path_bars(path: Sequence[PathYear], label: str) -> SafeString:
     return mark_safe(svg)
 
 
-def aggregate_bars(aggregate: Aggregate) -> SafeString:
-    """Median and upper quartile of each category in a group."""
+def aggregate_bars(aggregate: Aggregate, title: str | None = None) -> SafeString:
+    """Median and quartiles of each category in a group (or a territory: ``title``)."""
     categories = [(code, str(label)) for code, label in CATEGORIES]
     shown = [("", label) for _code, label in categories]
     svg = grouped_bar_chart(
-        title=_("The group by category"),
+        title=title or _("The group by category"),
         description=_(
             "Median and quartiles of the group's footprints by category, in tonnes of CO2e per "
             "person and per year. The same figures are in the table."
@@ -89,17 +89,19 @@ def aggregate_bars(aggregate: Aggregate) -> SafeString:
 def histogram_bars(aggregate: Aggregate) -> SafeString:
     """How many people in each one-tonne band of total footprint."""
     categories = []
-    last = len(aggregate.histogram) - 1
-    for index, (lower, _count) in enumerate(aggregate.histogram):
-        tonnes = int(lower // 1000)
-        label = f"≥ {tonnes} t" if index == last else f"{tonnes}–{tonnes + 1} t"
+    for lower, upper, _count in aggregate.bands:
+        low = int(lower // 1000)
+        label = f"≥ {low} t" if upper is None else f"{low}–{int(upper // 1000)} t"
         categories.append(("", label))
     svg = grouped_bar_chart(
         title=_("Distribution of footprints"),
-        description=_("Number of people in each band of one tonne of total footprint."),
+        description=_(
+            "Number of people in each band of total footprint (bands of one tonne, merged in "
+            "public views so that none holds fewer people than the small-numbers threshold)."
+        ),
         categories=categories,
         series=[
-            Series(key="people", label=_("People"), values=[n for _l, n in aggregate.histogram])
+            Series(key="people", label=_("People"), values=[n for _l, _u, n in aggregate.bands])
         ],
         value_label=_("people"),
     )

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from typing import Any
 
-import xlsxwriter
 from django.db.models import QuerySet, Sum
 
 from spiral.carbon.models import FootprintResult
 from spiral.carbon.questions import CATEGORIES, SUBCATEGORIES
+from spiral.core.tables import sheet_title, table_csv, table_xlsx
 
 COLUMNS = [
     "row",
@@ -48,22 +46,8 @@ def result_rows(results: QuerySet[FootprintResult]) -> Iterable[dict[str, Any]]:
 
 
 def results_csv(results: QuerySet[FootprintResult]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(result_rows(results))
-    return out.getvalue()
+    return table_csv(COLUMNS, result_rows(results))
 
 
 def results_xlsx(results: QuerySet[FootprintResult], *, title: str) -> bytes:
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    bold = workbook.add_format({"bold": True})
-    sheet = workbook.add_worksheet(title[:31] or "carbon")
-    sheet.write_row(0, 0, COLUMNS, bold)
-    for index, row in enumerate(result_rows(results), start=1):
-        for column, name in enumerate(COLUMNS):
-            sheet.write(index, column, row.get(name))
-    sheet.freeze_panes(1, 0)
-    workbook.close()
-    return buffer.getvalue()
+    return table_xlsx(COLUMNS, result_rows(results), title=sheet_title(title, fallback="carbon"))

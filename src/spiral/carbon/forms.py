@@ -37,9 +37,10 @@ class QuestionnaireForm(forms.Form):
                 shown = dict(question.choices).get(default, default)
             else:
                 unit = UNIT_LABELS.get(question.unit, question.unit)
-                shown = (
-                    f"{number_format(float(default), use_l10n=True, force_grouping=True)} {unit}"
-                )
+                number = float(default)
+                # 11849 km, not "11 849,0 km"; 1.6 people keeps its decimal.
+                value: float | int = int(number) if number.is_integer() else number
+                shown = f"{number_format(value, use_l10n=True, force_grouping=True)} {unit}"
             help_parts.append(str(_("Average: %(value)s")) % {"value": shown})
         help_text = " ".join(help_parts)
         if question.kind == "choice":

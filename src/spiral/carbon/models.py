@@ -56,6 +56,36 @@ class FactorSet(TimeStampedModel):
         entry = self.document.get("national_footprint")
         return float(entry["value"]) if entry else None
 
+    @property
+    def national_source(self) -> str:
+        entry = self.document.get("national_footprint") or {}
+        sources = entry.get("sources") or []
+        return str(sources[0]) if sources else ""
+
+    @property
+    def average_basis(self) -> str:
+        """What the "average" beside a result is: ``national`` (the national footprint, all
+        gases, reproduced by the defaults), ``estimate_tuned`` (the project's estimates tuned
+        to a partial national figure) or ``no_national_figure`` (the project's estimates
+        alone). Stated in the data files since 2026.2; worked out for older versions."""
+        stated = self.document.get("average_basis")
+        if stated:
+            return str(stated)
+        entry = self.document.get("national_footprint")
+        if not entry:
+            return "no_national_figure"
+        return "national" if str(entry.get("unit", "")).startswith("kgCO2e") else "estimate_tuned"
+
+    @property
+    def national_scope(self) -> str:
+        """What the national figure counts: ``consumption_all_gases``, ``consumption_co2`` or
+        ``territorial_co2`` (empty without a figure)."""
+        return str(self.document.get("national_scope") or "")
+
+    @property
+    def average_is_estimate(self) -> bool:
+        return self.average_basis != "national"
+
 
 class Campaign(TimeStampedModel):
     """A carbon campaign of a territory, optionally of one homogeneous group (a street...)."""

@@ -41,9 +41,13 @@ class Aggregate:
     hidden: bool  # below the small-numbers threshold for this viewer: the count only
     spreads: dict[str, Spread] = field(default_factory=dict)  # category code or "total"
     histogram: list[tuple[float, int]] = field(default_factory=list)  # (lower bound kg, count)
+    # The histogram as drawn: empty ends trimmed; for a public view, bands merged so that none
+    # holds fewer people than the small-numbers threshold. (lower kg, upper kg or None, count)
+    bands: list[tuple[float, float | None, int]] = field(default_factory=list)
     pledged_kg: dict[str, float] = field(default_factory=dict)  # by category, and "total"
     pledges: int = 0
     pledgers: int = 0
+    full_view: bool = False  # the viewer may see private data of the scope
 
 
 def _quantile(ordered: Sequence[float], fraction: float) -> float:
@@ -96,7 +100,7 @@ def aggregate(results: QuerySet[FootprintResult], *, full_view: bool) -> Aggrega
     rows = list(results.order_by().values_list(*CATEGORY_COLUMNS))
     count = len(rows)
     hidden = count < settings.SPIRAL_SMALL_NUMBERS_THRESHOLD and not full_view
-    result = Aggregate(count=count, hidden=hidden)
+    result = Aggregate(count=count, hidden=hidden, full_view=full_view)
     if hidden or not count:
         return result
     columns = list(zip(*rows, strict=True))
@@ -108,8 +112,50 @@ def aggregate(results: QuerySet[FootprintResult], *, full_view: bool) -> Aggrega
     edges = [bisect.bisect_left(totals, i * HISTOGRAM_STEP_KG) for i in range(bins + 1)]
     edges.append(count)
     result.histogram = [(i * HISTOGRAM_STEP_KG, edges[i + 1] - edges[i]) for i in range(bins + 1)]
+    _bands_set(result, full_view=full_view)
     _pledges_add(result, results)
     return result
+
+
+def histogram_bands(
+    histogram: Sequence[tuple[float, int]], *, threshold: int | None
+) -> list[tuple[float, float | None, int]]:
+    """Trim the empty bands at both ends; with a threshold, merge neighbouring bands until each
+    holds at least that many people (a last band too small joins the one before it)."""
+    bands: list[tuple[float, float | None, int]] = [
+        (lower, lower + HISTOGRAM_STEP_KG if lower < HISTOGRAM_LAST_KG else None, count)
+        for lower, count in histogram
+    ]
+    while bands and not bands[0][2]:
+        bands.pop(0)
+    while bands and not bands[-1][2]:
+        bands.pop()
+    if not threshold or not bands:
+        return bands
+    merged: list[tuple[float, float | None, int]] = []
+    lower: float | None = None
+    people = 0
+    for low, high, count in bands:
+        lower = low if lower is None else lower
+        people += count
+        if people >= threshold:
+            merged.append((lower, high, people))
+            lower, people = None, 0
+    if people:
+        if merged:
+            first, _high, earlier = merged.pop()
+            merged.append((first, bands[-1][1], earlier + people))
+        else:
+            merged.append((bands[0][0], bands[-1][1], people))
+    return merged
+
+
+def _bands_set(result: Aggregate, *, full_view: bool) -> None:
+    threshold = None if full_view else settings.SPIRAL_SMALL_NUMBERS_THRESHOLD
+    result.bands = histogram_bands(result.histogram, threshold=threshold)
+    if not full_view:
+        # The per-tonne counts would isolate people: the API gets the merged bands too.
+        result.histogram = [(lower, count) for lower, _upper, count in result.bands]
 
 
 def _pledges_add(result: Aggregate, results: QuerySet[FootprintResult]) -> None:
@@ -151,7 +197,7 @@ def _aggregate_in_database(results: QuerySet[FootprintResult], *, full_view: boo
         row = cursor.fetchone()
         count = int(row[0])
         hidden = count < settings.SPIRAL_SMALL_NUMBERS_THRESHOLD and not full_view
-        result = Aggregate(count=count, hidden=hidden)
+        result = Aggregate(count=count, hidden=hidden, full_view=full_view)
         if hidden or not count:
             return result
         codes = [code for code, _label in CATEGORIES] + ["total"]
@@ -172,6 +218,7 @@ def _aggregate_in_database(results: QuerySet[FootprintResult], *, full_view: boo
         )
         counts = dict(cursor.fetchall())
     result.histogram = [(i * step, int(counts.get(i, 0))) for i in range(last + 1)]
+    _bands_set(result, full_view=full_view)
     first = 1 + 4 * len(codes)
     for offset, code in enumerate(INDIVIDUAL_CATEGORIES):
         if row[first + offset]:
@@ -221,4 +268,40 @@ def group_wellbeing(campaign: Campaign) -> dict[str, Any] | None:
         "non_material": non_material,
         "material": material,
         "hidden": synthesis.below_small_numbers_threshold,
+        "examples": wellbeing_examples(campaign.group_id),
     }
+
+
+WELLBEING_EXAMPLES = 12
+
+
+def wellbeing_examples(group_id: int, limit: int = WELLBEING_EXAMPLES) -> list[dict[str, Any]]:
+    """The group's own words about well-being, non-material ones first, the most shared first:
+    what the discussion should keep while emissions go down. Texts, never authors (criteria
+    have none); shown only to people who may read the group's criteria."""
+    from spiral.coding.models import Coding
+    from spiral.consultations.models import Criterion, QuestionKind
+
+    criteria: list[dict[str, Any]] = [
+        dict(row)
+        for row in Criterion.objects.alive()
+        .filter(group_id=group_id, question__kind=QuestionKind.WELL_BEING)
+        .order_by("-expressions", "pk")
+        .values("pk", "text", "expressions")[: limit * 4]
+    ]
+    dimensions: dict[int, str] = {}
+    for criterion_id, code in (
+        Coding.objects.current()
+        .filter(criterion_id__in=[c["pk"] for c in criteria])
+        .order_by("pk")
+        .values_list("criterion_id", "component__dimension__code")
+    ):
+        dimensions.setdefault(criterion_id, code)
+    for criterion in criteria:
+        criterion["dimension"] = dimensions.get(criterion["pk"], "")
+        criterion["material"] = criterion["dimension"] in MATERIAL_DIMENSIONS
+        criterion["non_material"] = bool(criterion["dimension"]) and not criterion["material"]
+    # Stable sort: non-material first, then the not yet coded, then the material ones; within
+    # each, still by how many people wrote it.
+    criteria.sort(key=lambda c: 0 if c["non_material"] else 2 if c["material"] else 1)
+    return criteria[:limit]

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from spiral.carbon.actions import catalogue, pledges_savings, proposals
 from spiral.carbon.compute import footprint_compute
@@ -80,7 +81,11 @@ def footprint_result_create(
 
 
 class PledgeError(ValueError):
-    pass
+    """A pledge or an adoption refused; ``code`` is a stable word for the API."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @transaction.atomic
@@ -89,17 +94,22 @@ def pledge_add(*, result: FootprintResult, action_key: str) -> Pledge:
     FootprintResult.objects.select_for_update().filter(pk=result.pk).first()
     action = catalogue().get(action_key)
     if action is None or action.kind != "individual":
-        raise PledgeError("unknown action")
+        raise PledgeError(_("This action is not in the catalogue."), code="unknown_action")
     existing = result.pledges.filter(action=action_key).first()
     if existing is not None:
         return existing
     keys = list(result.pledges.values_list("action", flat=True))
     taken = {catalogue()[key].exclusive for key in keys}
     if action.exclusive and action.exclusive in taken:
-        raise PledgeError("an action of the same kind is already pledged")
+        raise PledgeError(
+            _("An action of the same kind is already pledged: withdraw it first."),
+            code="exclusive_action",
+        )
     data = factor_data(result.factor_set)
     if action_key not in {p.action.key for p in proposals(result.answers, data, keys)}:
-        raise PledgeError("this action does not apply to these answers")
+        raise PledgeError(
+            _("This action does not apply to your answers."), code="action_not_applicable"
+        )
     _action, saving = pledges_savings(result.answers, data, [*keys, action_key])[-1]
     pledge = Pledge.objects.create(
         result=result, action=action_key, category=action.category, saving_kg=saving
@@ -156,12 +166,38 @@ def campaign_create(
 
 
 @transaction.atomic
+def campaign_update(
+    *,
+    campaign: Campaign,
+    name: str | None = None,
+    description: str | None = None,
+    is_open: bool | None = None,
+) -> Campaign:
+    """Rename a campaign, change its description, or close it to new answers (or reopen it)."""
+    fields = []
+    if name is not None:
+        campaign.name = name
+        fields.append("name")
+    if description is not None:
+        campaign.description = description
+        fields.append("description")
+    if is_open is not None:
+        campaign.is_open = is_open
+        fields.append("is_open")
+    if fields:
+        campaign.save(update_fields=[*fields, "updated_at"])
+    return campaign
+
+
+@transaction.atomic
 def collective_adopt(
     *, campaign: Campaign, action_key: str, note: str, user: Any
 ) -> CollectiveAdoption:
     action = catalogue().get(action_key)
     if action is None or action.kind != "collective":
-        raise PledgeError("unknown collective action")
+        raise PledgeError(
+            _("This collective action is not in the catalogue."), code="unknown_action"
+        )
     adoption, _created = CollectiveAdoption.objects.get_or_create(
         campaign=campaign, action=action_key, defaults={"note": note, "adopted_by": user}
     )

@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from spiral.carbon import charts
-from spiral.carbon.actions import catalogue, collective_actions, pledges_savings, proposals
+from spiral.carbon.actions import (
+    action_answer_keys,
+    catalogue,
+    collective_actions,
+    pledges_savings,
+    proposals,
+)
 from spiral.carbon.compute import footprint_compute
 from spiral.carbon.exports import results_csv, results_xlsx
 from spiral.carbon.factorsets import (
@@ -29,6 +35,7 @@ from spiral.carbon.forms import (
     CountryForm,
     FactorChangeForm,
     QuestionnaireForm,
+    territory_country,
 )
 from spiral.carbon.models import Campaign, FactorSet, FootprintResult
 from spiral.carbon.permissions import (
@@ -51,6 +58,7 @@ from spiral.carbon.selectors import (
 from spiral.carbon.services import (
     PledgeError,
     campaign_create,
+    campaign_update,
     collective_adopt,
     footprint_result_create,
     pledge_add,
@@ -60,6 +68,7 @@ from spiral.carbon.services import (
 )
 from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.permissions import can_view_private_data, can_view_territory, require
+from spiral.core.tables import EXPORT_FORMATS, download_response
 from spiral.territories.models import Territory
 
 # --- the questionnaire and the result --------------------------------------------------------
@@ -159,21 +168,46 @@ def result_redo(request: SpiralRequest, token: str) -> HttpResponse:
     )
 
 
-def _rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+def _rows(detail: dict[str, Any], average: dict[str, Any]) -> list[dict[str, Any]]:
+    """Categories and sub-categories of a result, each beside the country's average."""
     rows = []
     for code, label in CATEGORIES:
         category = detail["categories"][code]
+        mean = average["categories"][code]
         subs = dict(SUBCATEGORIES[code])
         rows.append(
             {
                 "code": code,
                 "label": label,
                 "total": category["total"],
+                "average": mean["total"],
                 "collective": code == COLLECTIVE_CATEGORY,
-                "subs": [(subs[s], v) for s, v in category["subcategories"].items()],
+                "subs": [
+                    (subs[s], v, mean["subcategories"].get(s, 0.0))
+                    for s, v in category["subcategories"].items()
+                ],
             }
         )
     return rows
+
+
+def average_labels(factor_set: FactorSet) -> tuple[str, str]:
+    """What the comparison is called, in full and as a column head: a project estimate is
+    never shown as a measured national average."""
+    country = factor_set.name
+    if factor_set.average_basis == "national":
+        return _("Average in %(country)s") % {"country": country}, _("Average")
+    if factor_set.average_basis == "estimate_tuned":
+        return _("Estimated average in %(country)s") % {"country": country}, _("Estimate")
+    return _("Project estimate for %(country)s") % {"country": country}, _("Estimate")
+
+
+def _reference_set(factor_set: FactorSet) -> FactorSet | None:
+    """A country whose average is a measured national footprint, for a country without one."""
+    if factor_set.average_basis != "no_national_figure":
+        return None
+    others = FactorSet.objects.current().exclude(country=factor_set.country).order_by("country")
+    return next((other for other in others if other.average_basis == "national"), None)
 
 
 def _category_values(detail: dict[str, Any]) -> dict[str, float]:
@@ -192,32 +226,58 @@ def result_view(request: SpiralRequest, token: str) -> HttpResponse:
     )
     milestones = path_milestones(path)
     previous = result.previous
+    average_label, average_column = average_labels(factor_set)
+    defaults_used = set(result.detail.get("defaults_used", []))
+    offered = [
+        (proposal, bool(action_answer_keys(proposal.action) & defaults_used))
+        for proposal in proposals(result.answers, data, pledged_keys)
+    ]
+    comparison: list[tuple[str, float, float, float]] = []
+    if previous is not None:
+        for code, label in CATEGORIES:
+            before = previous.category_kg(code)
+            now = result.category_kg(code)
+            comparison.append((str(label), before, now, now - before))
+        comparison.append(
+            (_("Total"), previous.total_kg, result.total_kg, result.total_kg - previous.total_kg)
+        )
+    adopted = []
+    if result.campaign is not None:
+        actions = catalogue()
+        for adoption in result.campaign.adoptions.all():
+            action = actions.get(adoption.action)
+            if action is not None:
+                helps = [actions[key] for key in action.enables if key in actions]
+                adopted.append((action, adoption, helps))
     return render(
         request,
         "carbon/result.html",
         {
             "result": result,
             "token": token,
-            "rows": _rows(result.detail),
+            "rows": _rows(result.detail, average),
             "average": average,
-            "national": factor_set.national_footprint,
+            "average_label": average_label,
+            "average_column": average_column,
+            "reference_set": _reference_set(factor_set),
             "chart": charts.footprint_bars(
                 [
                     ("you", _("You"), _category_values(result.detail)),
-                    (
-                        "average",
-                        _("Average in %(country)s") % {"country": factor_set.name},
-                        _category_values(average),
-                    ),
+                    ("average", average_label, _category_values(average)),
                 ]
             ),
             "path": milestones,
             "path_chart": charts.path_bars(milestones, _("Your yearly budget")),
             "target_year": path[-1].year,
+            "yearly_cut": (path[0].budget_kg - path[-1].budget_kg) / max(len(path) - 1, 1),
             "pledged": pledged,
             "pledged_total": sum(saving for _a, saving in pledged),
-            "proposals": proposals(result.answers, data, pledged_keys),
+            "after_pledges": result.total_kg - sum(saving for _a, saving in pledged),
+            "proposals": offered,
             "previous": previous,
+            "comparison": comparison,
+            "previous_pledges": list(previous.pledges.all()) if previous else [],
+            "adopted": adopted,
             "previous_token": result_link_token(previous) if previous else "",
             "link": request.build_absolute_uri(_url("carbon:result", token=token)),
             "defaults_used": len(result.detail.get("defaults_used", [])),
@@ -272,7 +332,12 @@ def _campaign_context(request: SpiralRequest, campaign: Campaign) -> dict[str, A
         "adopted": [
             (catalogue()[a.action], a) for a in campaign.adoptions.all() if a.action in catalogue()
         ],
-        "collective": collective_actions(),
+        # Offer only what the group has not adopted yet.
+        "collective": [
+            action
+            for action in collective_actions()
+            if not any(adoption.action == action.key for adoption in campaign.adoptions.all())
+        ],
     }
     if agg.spreads:
         spread_rows = [(code, label, agg.spreads[code]) for code, label in CATEGORIES]
@@ -287,7 +352,7 @@ def _campaign_context(request: SpiralRequest, campaign: Campaign) -> dict[str, A
             bars=charts.aggregate_bars(agg),
             histogram=charts.histogram_bars(agg),
             path=milestones,
-            path_chart=charts.path_bars(milestones, _("The group's yearly budget (median)")),
+            path_chart=charts.path_bars(milestones, _("The group's budget (median)")),
         )
     return context
 
@@ -330,7 +395,7 @@ def campaign_toggle(request: SpiralRequest, pk: int) -> HttpResponse:
     """Close a campaign to new answers after the meeting, or open it again."""
     campaign = _campaign(request, pk)
     require(can_run_campaign(request.user, campaign))
-    Campaign.objects.filter(pk=campaign.pk).update(is_open=not campaign.is_open)
+    campaign_update(campaign=campaign, is_open=not campaign.is_open)
     return redirect("carbon:campaign", pk=campaign.pk)
 
 
@@ -359,17 +424,10 @@ def campaign_export(request: SpiralRequest, pk: int, fmt: str) -> HttpResponse:
         can_see_campaign_details(request.user, campaign) or can_run_campaign(request.user, campaign)
     )
     results = campaign_results(campaign).order_by("pk")
-    if fmt == "csv":
-        response = HttpResponse(results_csv(results), content_type="text/csv; charset=utf-8")
-    elif fmt == "xlsx":
-        response = HttpResponse(
-            results_xlsx(results, title=campaign.name),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
+    if fmt not in EXPORT_FORMATS:
         raise Http404
-    response["Content-Disposition"] = f'attachment; filename="carbon-campaign-{campaign.pk}.{fmt}"'
-    return response
+    content = results_csv(results) if fmt == "csv" else results_xlsx(results, title=campaign.name)
+    return download_response(content, fmt=fmt, filename=f"carbon-campaign-{campaign.pk}")
 
 
 def territory_view(request: SpiralRequest, slug: str) -> HttpResponse:
@@ -389,9 +447,18 @@ def territory_view(request: SpiralRequest, slug: str) -> HttpResponse:
         "can_create": can_create_campaign(request.user, territory),
     }
     if agg.spreads:
+        path = path_to_target(
+            start_kg=agg.spreads["total"].median,
+            start_year=timezone.now().year,
+            factor_set=current_factor_set(territory_country(territory)),
+        )
+        milestones = path_milestones(path)
         context.update(
             spread_rows=[(code, label, agg.spreads[code]) for code, label in CATEGORIES],
-            bars=charts.aggregate_bars(agg),
+            bars=charts.aggregate_bars(agg, _("The territory by category")),
+            histogram=charts.histogram_bars(agg),
+            path=milestones,
+            path_chart=charts.path_bars(milestones, _("The territory's budget (median)")),
         )
     return render(request, "carbon/territory.html", context)
 

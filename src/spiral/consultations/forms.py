@@ -74,7 +74,7 @@ class MeetingForm(forms.ModelForm):
         model = Meeting
         fields = ["held_on", "question_set", "language", "place", "notes"]
         widgets = {
-            "held_on": forms.DateInput(attrs={"type": "date"}),
+            "held_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 

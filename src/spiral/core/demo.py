@@ -168,6 +168,9 @@ def load_demo_data(*, password: str) -> DemoSummary:
                 coded += sum(
                     1 for o, i in zip(outcomes, inputs, strict=True) if o.created and i.code
                 )
+    from spiral.carbon.demo import load_carbon_demo
+
+    load_carbon_demo(territories=territories, groups=groups, users=users)
     return DemoSummary(
         territories=len(territories),
         groups=len(groups),

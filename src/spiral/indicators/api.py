@@ -11,10 +11,11 @@ from datetime import date
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from spiral.actions.models import Action
 from spiral.api.auth import caller_of
+from spiral.api.pagination import PageOut, PageQuery, page_of
 from spiral.api.schemas import ERRORS_WITH_404
 from spiral.indicators.models import LEVELS, Evaluation, Indicator
 from spiral.indicators.selectors import evaluation_results
@@ -101,6 +102,18 @@ class ActionOut(Schema):
     commitments: list[CommitmentOut]
 
 
+class IndicatorPageOut(PageOut):
+    results: list[IndicatorOut]
+
+
+class EvaluationSummaryPageOut(PageOut):
+    results: list[EvaluationSummaryOut]
+
+
+class ActionPageOut(PageOut):
+    results: list[ActionOut]
+
+
 def _territory(request: HttpRequest, territory_id: int) -> Territory:
     territory = Territory.objects.filter(pk=territory_id).first()
     if territory is None or not caller_of(request).can_view_territory(territory):
@@ -114,10 +127,10 @@ def _counts(distribution: Any) -> list[int]:
 
 @router.get(
     "/territories/{territory_id}/indicators",
-    response={200: list[IndicatorOut], **ERRORS_WITH_404},
+    response={200: IndicatorPageOut, **ERRORS_WITH_404},
     summary="A territory's progress indicators (latest versions) and their scales",
 )
-def indicator_list(request: HttpRequest, territory_id: int) -> Any:
+def indicator_list(request: HttpRequest, territory_id: int, query: Query[PageQuery]) -> Any:
     territory = _territory(request, territory_id)
     show_criteria = caller_of(request).can_view_private_data(territory)
     indicators = (
@@ -126,8 +139,9 @@ def indicator_list(request: HttpRequest, territory_id: int) -> Any:
         .prefetch_related("components", "levels__criteria")
         .order_by("title", "pk")
     )
-    return [
-        {
+
+    def indicator_out(i: Indicator) -> dict[str, Any]:
+        return {
             "id": i.pk,
             "territory_id": i.territory_id,
             "title": i.title,
@@ -146,20 +160,23 @@ def indicator_list(request: HttpRequest, territory_id: int) -> Any:
                 for level in i.levels.all()
             ],
         }
-        for i in indicators
-    ]
+
+    return page_of(request, indicators, query, indicator_out)
 
 
 @router.get(
     "/territories/{territory_id}/evaluations",
-    response={200: list[EvaluationSummaryOut], **ERRORS_WITH_404},
+    response={200: EvaluationSummaryPageOut, **ERRORS_WITH_404},
     summary="A territory's co-evaluations (ex-ante and ex-post), newest first",
 )
-def evaluation_list(request: HttpRequest, territory_id: int) -> Any:
+def evaluation_list(request: HttpRequest, territory_id: int, query: Query[PageQuery]) -> Any:
     territory = _territory(request, territory_id)
     evaluations = Evaluation.objects.of_territory(territory.pk).prefetch_related("indicators")
-    return [
-        {
+    return page_of(
+        request,
+        evaluations.order_by("-held_on", "-pk"),
+        query,
+        lambda e: {
             "id": e.pk,
             "title": e.title,
             "kind": e.kind,
@@ -168,9 +185,8 @@ def evaluation_list(request: HttpRequest, territory_id: int) -> Any:
             "baseline_id": e.baseline_id,
             "survey_open": e.survey_open,
             "indicator_ids": sorted(i.pk for i in e.indicators.all()),
-        }
-        for e in evaluations.order_by("-held_on", "-pk")
-    ]
+        },
+    )
 
 
 @router.get(
@@ -220,17 +236,20 @@ def evaluation_result(request: HttpRequest, evaluation_id: int) -> Any:
 
 @router.get(
     "/territories/{territory_id}/actions",
-    response={200: list[ActionOut], **ERRORS_WITH_404},
+    response={200: ActionPageOut, **ERRORS_WITH_404},
     summary="A territory's actions (the plan; candidates too for people with a role)",
 )
-def action_list(request: HttpRequest, territory_id: int) -> Any:
+def action_list(request: HttpRequest, territory_id: int, query: Query[PageQuery]) -> Any:
     territory = _territory(request, territory_id)
     actions = Action.objects.of_territory(territory.pk)
     if not caller_of(request).can_view_private_data(territory):
         actions = actions.planned()
     actions = actions.select_related("axis").prefetch_related("indicators", "commitments")
-    return [
-        {
+    return page_of(
+        request,
+        actions.order_by("title", "pk"),
+        query,
+        lambda a: {
             "id": a.pk,
             "title": a.title,
             "status": a.status,
@@ -245,6 +264,5 @@ def action_list(request: HttpRequest, territory_id: int) -> Any:
                 {"actor": c.actor, "sector": c.sector, "commitment": c.commitment}
                 for c in a.commitments.all()
             ],
-        }
-        for a in actions.order_by("title", "pk")
-    ]
+        },
+    )

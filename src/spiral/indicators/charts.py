@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from spiral.core.charts import Series, radar_chart, stacked_bar_chart
 from spiral.indicators.models import LEVELS, Level
-from spiral.indicators.selectors import EvaluationResults
+from spiral.indicators.selectors import EvaluationResults, source_distribution
 
 
 def _axes(results: EvaluationResults) -> list[tuple[str, str]]:
@@ -39,7 +39,7 @@ def distribution_bars(results: EvaluationResults) -> SafeString:
 
 
 def median_radar(
-    results: EvaluationResults, *, before: EvaluationResults | None = None
+    results: EvaluationResults, *, before: EvaluationResults | None = None, source: str = ""
 ) -> SafeString:
     """The median level of each indicator (1 to 5); with ``before``, both evaluations."""
     series = []
@@ -54,7 +54,10 @@ def median_radar(
                 label=before.evaluation.title,
                 values=[
                     (
-                        by_lineage[indicator_lineage_id(r.indicator)].all.median or 0
+                        source_distribution(
+                            by_lineage[indicator_lineage_id(r.indicator)], source
+                        ).median
+                        or 0
                         if indicator_lineage_id(r.indicator) in by_lineage
                         else 0
                     )
@@ -66,7 +69,7 @@ def median_radar(
         Series(
             key="after" if before is not None else "median",
             label=results.evaluation.title,
-            values=[r.all.median or 0 for r in results.indicators],
+            values=[source_distribution(r, source).median or 0 for r in results.indicators],
         )
     )
     return mark_safe(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
-import xlsxwriter
 from django.utils.translation import gettext as _
 
+from spiral.core.tables import table_csv, table_xlsx
 from spiral.indicators.models import LEVELS
 from spiral.indicators.selectors import EvaluationResults
 
@@ -50,50 +48,26 @@ def results_rows(results: EvaluationResults) -> list[dict[str, Any]]:
 
 
 def results_csv(results: EvaluationResults) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(results_rows(results))
-    return out.getvalue()
+    return table_csv(COLUMNS, results_rows(results))
 
 
 def results_xlsx(results: EvaluationResults) -> bytes:
     """A workbook with the figures and a sheet saying what they are."""
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    bold = workbook.add_format({"bold": True})
-    sheet = workbook.add_worksheet(_("Results")[:31])
-    sheet.write_row(0, 0, COLUMNS, bold)
-    for index, row in enumerate(results_rows(results), start=1):
-        for column, name in enumerate(COLUMNS):
-            value = row[name]
-            if value is None:
-                sheet.write_blank(index, column, None)
-            else:
-                sheet.write(index, column, value)
-    sheet.freeze_panes(1, 0)
-    sheet.set_column(1, 1, 40)
     evaluation = results.evaluation
-    about = workbook.add_worksheet(_("About")[:31])
-    for index, (label, value) in enumerate(
-        [
-            (_("Co-evaluation"), evaluation.title),
-            (_("Territory"), evaluation.territory.name),
-            (_("Kind"), evaluation.get_kind_display()),
-            (_("Date"), evaluation.held_on.isoformat()),
-            (_("Self-survey answers"), str(results.respondents)),
-            (
-                _("Levels"),
-                _(
-                    "1 very unsatisfactory, 2 unsatisfactory, 3 average, 4 good, 5 ideal; "
-                    "“I do not know” is not counted."
-                ),
+    about = [
+        (_("Co-evaluation"), evaluation.title),
+        (_("Territory"), evaluation.territory.name),
+        (_("Kind"), evaluation.get_kind_display()),
+        (_("Date"), evaluation.held_on.isoformat()),
+        (_("Self-survey answers"), str(results.respondents)),
+        (
+            _("Levels"),
+            _(
+                "1 very unsatisfactory, 2 unsatisfactory, 3 average, 4 good, 5 ideal; "
+                "“I do not know” is not counted."
             ),
-        ]
-    ):
-        about.write(index, 0, label, bold)
-        about.write(index, 1, value)
-    about.set_column(0, 0, 24)
-    about.set_column(1, 1, 80)
-    workbook.close()
-    return buffer.getvalue()
+        ),
+    ]
+    return table_xlsx(
+        COLUMNS, results_rows(results), title=_("Results"), widths={1: 40}, about=about
+    )

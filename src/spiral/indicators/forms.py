@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from spiral.consultations.models import HomogeneousGroup
 from spiral.indicators.models import LEVELS, Category, Evaluation, EvaluationKind, Indicator
-from spiral.indicators.services import LevelInput
+from spiral.indicators.services import LevelInput, is_plain_number
 
 
 class IndicatorHeadForm(forms.Form):
@@ -27,7 +27,7 @@ class IndicatorHeadForm(forms.Form):
 
 
 def _ints(values: Sequence[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
+    return [int(v) for v in values if is_plain_number(v)]
 
 
 def scale_from_post(
@@ -64,7 +64,11 @@ def scale_initial(indicator: Indicator) -> tuple[dict[int, str], dict[int, Level
 class EvaluationForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind"), choices=EvaluationKind.choices)
-    held_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(
+        label=_("Date"),
+        # ISO whatever the language: a French-formatted value leaves a date input empty.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     indicators = forms.ModelMultipleChoiceField(
         label=_("Indicators"),
         queryset=Indicator.objects.none(),
@@ -110,6 +114,6 @@ def levels_from_post(data: Mapping[str, Any], indicator_ids: Sequence[int]) -> d
     levels = {}
     for pk in indicator_ids:
         value = str(data.get(f"indicator-{pk}") or "")
-        if value.isdigit() and int(value) in LEVELS:
+        if is_plain_number(value) and int(value) in LEVELS:
             levels[pk] = int(value)
     return levels

@@ -16,6 +16,7 @@ from spiral.coding.models import Coding
 from spiral.consultations.models import Criterion, GroupProfile
 from spiral.indicators.models import (
     LEVELS,
+    Category,
     Evaluation,
     Indicator,
     Level,
@@ -76,6 +77,9 @@ class IndicatorResult:
     all: Distribution
     by_rater: dict[str, Distribution]
     by_profile: list[ProfileLine]
+    # The coordination group's and each homogeneous group's level, with why: decided together
+    # in a meeting, they are read one by one, not only counted.
+    panel: list[Rating] = field(default_factory=list)
 
 
 @dataclass
@@ -87,6 +91,36 @@ class EvaluationResults:
     @property
     def has_ratings(self) -> bool:
         return any(r.all.total for r in self.indicators)
+
+
+def protect_by_subtraction(lines: list[ProfileLine], *, citizens: int, threshold: int) -> None:
+    """Hide more profiles when the hidden ones could be read by subtraction.
+
+    The citizens' total is public, so citizens minus the profiles shown gives the hidden profiles
+    together (with the answers that gave no profile). While that remainder is not empty and
+    smaller than the threshold, the smallest profile still shown is hidden too."""
+    if not any(line.hidden for line in lines):
+        return  # answers without a profile may be read by subtraction: they told nothing
+    shown = sorted(
+        (line for line in lines if not line.hidden), key=lambda one: one.distribution.total
+    )
+    remainder = citizens - sum(line.distribution.total for line in shown)
+    while shown and remainder < threshold:
+        line = shown.pop(0)
+        line.hidden = True
+        remainder += line.distribution.total
+
+
+def recorded_raters(*, evaluation: Evaluation) -> dict[str, list[Rating]]:
+    """The ratings decided in meetings, by the rater value of the rating form ("coordination",
+    "group-<id>"), so that a group's earlier rating can be reopened and corrected."""
+    found: dict[str, list[Rating]] = {}
+    for rating in Rating.objects.filter(evaluation=evaluation, response__isnull=True).exclude(
+        rater=RaterKind.CITIZEN
+    ):
+        key = f"group-{rating.group_id}" if rating.group_id else "coordination"
+        found.setdefault(key, []).append(rating)
+    return found
 
 
 def evaluation_indicators(evaluation: Evaluation) -> list[Indicator]:
@@ -107,7 +141,8 @@ def evaluation_results(*, evaluation: Evaluation, show_small: bool) -> Evaluatio
         if indicator_id in by_rater:
             by_rater[indicator_id].setdefault(rater, Distribution()).counts[level] += n
     profile_rows = (
-        Rating.objects.filter(evaluation=evaluation, profile__isnull=False)
+        # People's answers only: a group's rating is one decision of 7-12 people, shown apart.
+        Rating.objects.filter(evaluation=evaluation, profile__isnull=False, rater=RaterKind.CITIZEN)
         .values_list("indicator_id", "profile_id", "level")
         .annotate(n=Count("pk"))
         .order_by()
@@ -117,6 +152,15 @@ def evaluation_results(*, evaluation: Evaluation, show_small: bool) -> Evaluatio
         if indicator_id in by_profile:
             by_profile[indicator_id].setdefault(profile_id, Distribution()).counts[level] += n
     profiles = GroupProfile.objects.in_bulk({pk for lines in by_profile.values() for pk in lines})
+    panel: dict[int, list[Rating]] = {i.pk: [] for i in indicators}
+    for rating in (
+        Rating.objects.filter(evaluation=evaluation, response__isnull=True)
+        .exclude(rater=RaterKind.CITIZEN)
+        .select_related("group")
+        .order_by("rater", "group__name", "pk")
+    ):
+        if rating.indicator_id in panel:
+            panel[rating.indicator_id].append(rating)
     threshold = settings.SPIRAL_SMALL_NUMBERS_THRESHOLD
     results = []
     for indicator in indicators:
@@ -135,13 +179,22 @@ def evaluation_results(*, evaluation: Evaluation, show_small: bool) -> Evaluatio
                 key=lambda item: profiles[item[0]].position if item[0] in profiles else 0,
             )
         ]
+        if not show_small:
+            citizens = by_rater[indicator.pk].get(RaterKind.CITIZEN, Distribution()).total
+            protect_by_subtraction(lines, citizens=citizens, threshold=threshold)
         ordered = {
             rater: by_rater[indicator.pk][rater]
             for rater in RaterKind.values
             if rater in by_rater[indicator.pk]
         }
         results.append(
-            IndicatorResult(indicator=indicator, all=overall, by_rater=ordered, by_profile=lines)
+            IndicatorResult(
+                indicator=indicator,
+                all=overall,
+                by_rater=ordered,
+                by_profile=lines,
+                panel=panel[indicator.pk],
+            )
         )
     return EvaluationResults(
         evaluation=evaluation,
@@ -150,32 +203,52 @@ def evaluation_results(*, evaluation: Evaluation, show_small: bool) -> Evaluatio
     )
 
 
+def source_distribution(result: IndicatorResult, source: str = "") -> Distribution:
+    """All ratings of an indicator, or only those of one source (coordination, groups, citizens)."""
+    if not source:
+        return result.all
+    return result.by_rater.get(source) or Distribution()
+
+
 @dataclass(frozen=True)
 class ComparisonLine:
-    before: IndicatorResult | None
-    after: IndicatorResult
+    before: Distribution | None
+    after: Distribution
     title: str
 
     @property
     def change(self) -> float | None:
-        if self.before is None or self.before.all.median is None or self.after.all.median is None:
+        if self.before is None or self.before.median is None or self.after.median is None:
             return None
-        return self.after.all.median - self.before.all.median
+        return self.after.median - self.before.median
 
 
 def evaluation_comparison(
-    *, before: EvaluationResults, after: EvaluationResults
+    *, before: EvaluationResults, after: EvaluationResults, source: str = ""
 ) -> list[ComparisonLine]:
-    """Indicator by indicator (any version of the same indicator matches), where it moved."""
+    """Indicator by indicator (any version of the same indicator matches), where it moved;
+    with a source, only that source's ratings on both sides, so like is compared with like."""
     earlier = {indicator_lineage_id(r.indicator): r for r in before.indicators}
-    return [
-        ComparisonLine(
-            before=earlier.get(indicator_lineage_id(r.indicator)),
-            after=r,
-            title=r.indicator.title,
+    lines = []
+    for r in after.indicators:
+        match = earlier.get(indicator_lineage_id(r.indicator))
+        lines.append(
+            ComparisonLine(
+                before=source_distribution(match, source) if match is not None else None,
+                after=source_distribution(r, source),
+                title=r.indicator.title,
+            )
         )
-        for r in after.indicators
-    ]
+    return lines
+
+
+def rating_sources(results: EvaluationResults) -> dict[str, int]:
+    """How many ratings each source gave in an evaluation (to say when two differ)."""
+    totals: dict[str, int] = {}
+    for r in results.indicators:
+        for rater, distribution in r.by_rater.items():
+            totals[rater] = totals.get(rater, 0) + distribution.total
+    return {rater: n for rater, n in totals.items() if n}
 
 
 # --- indicators -------------------------------------------------------------------------------
@@ -183,6 +256,25 @@ def evaluation_comparison(
 
 def indicators_of_territory(*, territory: Territory) -> QuerySet[Indicator]:
     return Indicator.objects.of_territory(territory.pk).current().prefetch_related("components")
+
+
+REUSE_TARGETS_SHOWN = 200
+
+
+def reuse_territories(*, user: Any, exclude: Territory) -> list[Territory]:
+    """Where a user may copy a shared indicator: the territories of their roles and those below
+    (a coordinator of a town also runs its neighbourhoods), first ones by name."""
+    from spiral.territories.selectors import territories_of_user
+
+    roots = list(territories_of_user(user=user).values_list("pk", flat=True))
+    if not roots:
+        return []
+    return list(
+        Territory.objects.filter(ancestor_links__ancestor_id__in=roots)
+        .exclude(pk=exclude.pk)
+        .distinct()
+        .order_by("name")[:REUSE_TARGETS_SHOWN]
+    )
 
 
 def shared_indicators(*, exclude_territory: Territory | None = None) -> QuerySet[Indicator]:
@@ -203,6 +295,84 @@ def criteria_for_components(
         .select_related("question", "group__profile")
         .order_by("question__position", "pk")
     )
+
+
+def criteria_by_category(*, indicator: Indicator) -> list[tuple[str, list[Criterion]]]:
+    """The indicator's criteria grouped by category, in the method's order (possibility first:
+    each category is one step up the scale), not in the alphabetical order of their codes."""
+    grouped: dict[str, list[Criterion]] = {value: [] for value in Category.values}
+    for row in indicator.sorted.select_related("criterion").order_by("criterion_id"):
+        grouped[row.category].append(row.criterion)
+    return [(str(Category(value).label), rows) for value, rows in grouped.items() if rows]
+
+
+@dataclass(frozen=True)
+class RatedIn:
+    evaluation: Evaluation
+    median: float | None
+    total: int
+
+
+def indicator_evaluations(*, indicator: Indicator) -> list[RatedIn]:
+    """The co-evaluations of any version of this indicator, latest first, with its median."""
+    lineage = [v.pk for v in indicator_versions(indicator=indicator)]
+    evaluations = list(
+        Evaluation.objects.filter(indicators__in=lineage).distinct().order_by("-held_on", "-pk")
+    )
+    counts: dict[int, dict[int, int]] = {e.pk: dict.fromkeys(LEVELS, 0) for e in evaluations}
+    rows = (
+        Rating.objects.filter(evaluation__in=evaluations, indicator_id__in=lineage)
+        .values_list("evaluation_id", "level")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for evaluation_id, level, n in rows:
+        counts[evaluation_id][level] += n
+    return [
+        RatedIn(e, median_of_counts(counts[e.pk]), sum(counts[e.pk].values())) for e in evaluations
+    ]
+
+
+# The sense category a coder gave (P, O, Q, S) is the indicator category of the method; R
+# (opposition) is not one of the four.
+SENSE_TO_CATEGORY = {
+    "P": Category.POSSIBILITY,
+    "O": Category.ATTAINMENT,
+    "Q": Category.QUALITY,
+    "S": Category.SUSTAINABILITY,
+}
+
+
+def categories_from_coding(*, criterion_ids: list[int], component_ids: list[int]) -> dict[int, str]:
+    """The category each criterion's coding already says (its sense letter), to start from."""
+    rows = (
+        Coding.objects.current()
+        .filter(
+            criterion_id__in=criterion_ids,
+            component_id__in=component_ids,
+            sense_category__isnull=False,
+        )
+        .values_list("criterion_id", "sense_category__code")
+        .order_by("criterion_id", "pk")
+    )
+    found: dict[int, str] = {}
+    for criterion_id, code in rows:
+        category = SENSE_TO_CATEGORY.get((code or "")[:1].upper())
+        if category is not None:
+            found.setdefault(criterion_id, category.value)
+    return found
+
+
+def component_criteria_counts(*, territory: Territory) -> dict[int, int]:
+    """How many of the territory's criteria are coded in each component (one GROUP BY)."""
+    rows = (
+        Coding.objects.current()
+        .filter(criterion__in=Criterion.objects.in_subtree(territory.pk))
+        .values_list("component_id")
+        .annotate(n=Count("criterion_id", distinct=True))
+        .order_by()
+    )
+    return dict(rows)
 
 
 def indicator_versions(*, indicator: Indicator) -> list[Indicator]:
@@ -279,10 +449,22 @@ def phase_progress_map(
     axes = StrategicAxis.objects.filter(territory=territory, cycle=cycle).count()
     commitments = Commitment.objects.filter(action__in=actions).count()
     pilots = actions.filter(is_pilot=True).exclude(status=ActionStatus.CANDIDATE).count()
-    notes = ProgressNote.objects.filter(action__in=actions).count()
-    reviews = ActionReview.objects.filter(action__in=actions)
-    lessons = reviews.exclude(lessons="").count()
     archives = CycleArchive.objects.filter(territory=territory).count()
+    # Carried-over actions keep their notes and reviews; this cycle's map counts only what was
+    # written since the last cycle was closed.
+    last_closed = (
+        CycleArchive.objects.filter(territory=territory)
+        .order_by("-closed_at")
+        .values_list("closed_at", flat=True)
+        .first()
+    )
+    notes_qs = ProgressNote.objects.filter(action__in=actions)
+    reviews = ActionReview.objects.filter(action__in=actions)
+    if last_closed is not None:
+        notes_qs = notes_qs.filter(written_on__gte=last_closed.date())
+        reviews = reviews.filter(created_at__gt=last_closed)
+    notes = notes_qs.count()
+    lessons = reviews.exclude(lessons="").count()
 
     def make(url_name: str, **kwargs: Any) -> str:
         return reverse(url_name, kwargs=kwargs or {"slug": slug}) if can_manage else ""
@@ -320,7 +502,11 @@ def phase_progress_map(
                 ngettext("%(n)s candidate action", "%(n)s candidate actions", candidates)
                 % {"n": candidates}
                 if candidates
-                else _("No candidate action to compare"),
+                else (
+                    _("Every candidate action was decided")
+                    if decided
+                    else _("No candidate action to compare")
+                ),
                 bool(candidates) or bool(decided),
                 actions_url,
             ),

@@ -34,6 +34,11 @@ SURVEY_TOKEN_MAX_AGE = 60 * 60 * 24 * 90
 DONT_KNOW = "0"
 
 
+def is_plain_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²" or "①", which int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 class IndicatorError(Exception):
     """A write refused, with a message for people (already translated)."""
 
@@ -330,7 +335,7 @@ def survey_parse(
     for key in data:
         if key.startswith("indicator-"):
             raw = key.removeprefix("indicator-")
-            if not raw.isdigit() or int(raw) not in allowed:
+            if not is_plain_number(raw) or int(raw) not in allowed:
                 errors[""] = _(
                     "The form names an indicator that is not part of this survey. "
                     "Reload the page and answer again."
@@ -342,7 +347,7 @@ def survey_parse(
             errors[survey_field(indicator_id)] = _("Choose a situation, or “I do not know”.")
         elif value == DONT_KNOW:
             continue
-        elif value.isdigit() and int(value) in LEVELS:
+        elif is_plain_number(value) and int(value) in LEVELS:
             levels[indicator_id] = int(value)
         else:
             errors[survey_field(indicator_id)] = _("Choose one of the five situations.")

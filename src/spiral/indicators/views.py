@@ -9,6 +9,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 from spiral.consultations.models import Criterion, GroupProfile, HomogeneousGroup
 from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.permissions import require
+from spiral.core.tables import EXPORT_FORMATS, download_response
 from spiral.grid.models import Component
 from spiral.indicators import charts
 from spiral.indicators.exports import results_csv, results_xlsx
@@ -39,13 +41,20 @@ from spiral.indicators.permissions import (
     can_view_progress_details,
 )
 from spiral.indicators.selectors import (
+    categories_from_coding,
+    component_criteria_counts,
+    criteria_by_category,
     criteria_for_components,
     evaluation_comparison,
     evaluation_indicators,
     evaluation_results,
     evaluations_of_territory,
+    indicator_evaluations,
     indicator_versions,
     indicators_of_territory,
+    rating_sources,
+    recorded_raters,
+    reuse_territories,
     shared_indicators,
 )
 from spiral.indicators.services import (
@@ -56,6 +65,7 @@ from spiral.indicators.services import (
     indicator_create,
     indicator_reuse,
     indicator_revise,
+    is_plain_number,
     ratings_record,
     survey_field,
     survey_submit,
@@ -130,9 +140,12 @@ def _builder(
     if indicator is not None:
         component_ids = list(indicator.components.values_list("pk", flat=True))
     else:
-        component_ids = [int(v) for v in request.GET.getlist("components") if v.isdigit()]
+        component_ids = [int(v) for v in request.GET.getlist("components") if is_plain_number(v)]
+    counts = component_criteria_counts(territory=territory) if indicator is None else {}
     components = _component_choices(territory)
     chosen = [c for c in components if c.pk in component_ids]
+    # Only the components where this territory's criteria are coded can make an indicator.
+    offered = [(c, counts[c.pk]) for c in components if counts.get(c.pk)]
     criteria = list(
         criteria_for_components(territory=territory, component_ids=[c.pk for c in chosen])
     )
@@ -195,7 +208,10 @@ def _builder(
     elif indicator is not None:
         sorted_criteria, levels = scale_initial(indicator)
     else:
-        sorted_criteria, levels = {}, {}
+        sorted_criteria = categories_from_coding(
+            criterion_ids=criterion_ids, component_ids=[c.pk for c in chosen]
+        )
+        levels = {}
     level_rows = [
         {
             "level": n,
@@ -209,7 +225,7 @@ def _builder(
         "territory": territory,
         "ancestors": territory_ancestors(territory=territory),
         "indicator": indicator,
-        "components": components,
+        "components": offered,
         "chosen_ids": {c.pk for c in chosen},
         "chosen": chosen,
         "criteria": criteria,
@@ -241,21 +257,20 @@ def indicator_detail(request: SpiralRequest, pk: int) -> HttpResponse:
     territory = indicator.territory
     user = request.user
     show_criteria = can_view_progress_details(user, territory)
-    reuse_targets = []
+    reuse_targets: list[Territory] = []
     if user.is_authenticated and indicator.is_shared:
-        from spiral.territories.selectors import territories_of_user
-
         reuse_targets = [
             t
-            for t in territories_of_user(user=user)
-            if t.pk != territory.pk and can_manage_progress(user, t)
+            for t in reuse_territories(user=user, exclude=territory)
+            if can_manage_progress(user, t)
         ]
     context = {
         "territory": territory,
         "ancestors": territory_ancestors(territory=territory),
         "indicator": indicator,
         "levels": indicator.levels.prefetch_related("criteria"),
-        "sorted": indicator.sorted.select_related("criterion") if show_criteria else [],
+        "by_category": criteria_by_category(indicator=indicator) if show_criteria else [],
+        "rated_in": indicator_evaluations(indicator=indicator),
         "show_criteria": show_criteria,
         "versions": indicator_versions(indicator=indicator),
         "can_manage": can_manage_progress(user, territory),
@@ -275,7 +290,8 @@ def indicator_library(request: SpiralRequest) -> HttpResponse:
 def indicator_reuse_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     source = _indicator(request, pk)
     require(source.is_shared)
-    target = get_object_or_404(Territory, pk=request.POST.get("territory") or 0)
+    raw = request.POST.get("territory", "")
+    target = get_object_or_404(Territory, pk=int(raw) if is_plain_number(raw) else 0)
     require(can_manage_progress(request.user, target))
     try:
         copy = indicator_reuse(source=source, territory=target, user=request.user)
@@ -295,10 +311,18 @@ def indicator_reuse_view(request: AuthenticatedRequest, pk: int) -> HttpResponse
 def evaluation_new(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     territory = _territory(request, slug)
     require(can_manage_progress(request.user, territory))
+    # In a second cycle the new evaluation is read against the last one (usually the ex-post of
+    # the cycle before): proposed as the comparison, the coordinator may clear it.
+    latest = Evaluation.objects.of_territory(territory.pk).order_by("-held_on", "-pk").first()
     form = EvaluationForm(
         request.POST or None,
         territory=territory,
-        initial={"held_on": timezone.localdate(), "kind": "ex_ante", "ask_profile": True},
+        initial={
+            "held_on": timezone.localdate(),
+            "kind": "ex_ante",
+            "ask_profile": True,
+            "baseline": latest.pk if latest else None,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -344,49 +368,64 @@ def evaluation_detail(request: SpiralRequest, pk: int) -> HttpResponse:
         "survey_url": _survey_url(request, evaluation) if details else "",
         "raters": dict(RaterKind.choices),
         "threshold": settings.SPIRAL_SMALL_NUMBERS_THRESHOLD,
+        # Without a named baseline, the latest earlier evaluation is the natural "before".
+        "other_evaluation": (
+            None
+            if evaluation.baseline_id
+            else Evaluation.objects.of_territory(territory.pk)
+            .filter(
+                Q(held_on__lt=evaluation.held_on)
+                | Q(held_on=evaluation.held_on, pk__lt=evaluation.pk)
+            )
+            .order_by("-held_on", "-pk")
+            .first()
+        ),
     }
     return render(request, "indicators/evaluation.html", context)
 
 
 def evaluation_export(request: SpiralRequest, pk: int, fmt: str) -> HttpResponse:
     """The results as CSV or XLSX, with the same small-numbers rule as the page."""
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in EXPORT_FORMATS:
         raise Http404("unknown format")
     evaluation = _evaluation(request, pk)
     details = can_view_progress_details(request.user, evaluation.territory)
     results = evaluation_results(evaluation=evaluation, show_small=details)
     name = f"co-evaluation-{evaluation.pk}"
-    if fmt == "csv":
-        response = HttpResponse(results_csv(results), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-    response = HttpResponse(
-        results_xlsx(results),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return response
+    content = results_csv(results) if fmt == "csv" else results_xlsx(results)
+    return download_response(content, fmt=fmt, filename=name)
 
 
 def evaluation_compare(request: SpiralRequest, pk: int) -> HttpResponse:
     """Before/after: where the situation moved, indicator by indicator."""
     after_evaluation = _evaluation(request, pk)
     other = request.GET.get("with") or after_evaluation.baseline_id
-    if not other or not str(other).isdigit():
+    if not other or not is_plain_number(str(other)):
         raise Http404("nothing to compare with")
     before_evaluation = get_object_or_404(
         Evaluation, pk=int(other), territory=after_evaluation.territory
     )
+    source = request.GET.get("source", "")
+    if source not in RaterKind.values:
+        source = ""
     details = can_view_progress_details(request.user, after_evaluation.territory)
     before = evaluation_results(evaluation=before_evaluation, show_small=details)
     after = evaluation_results(evaluation=after_evaluation, show_small=details)
+    before_sources, after_sources = rating_sources(before), rating_sources(after)
     context = {
         "territory": after_evaluation.territory,
         "ancestors": territory_ancestors(territory=after_evaluation.territory),
         "before": before,
         "after": after,
-        "lines": evaluation_comparison(before=before, after=after),
-        "radar": charts.median_radar(after, before=before),
+        "source": source,
+        "sources": RaterKind.choices,
+        # Comparing a citizens' survey with one coordination rating moves the median for the
+        # wrong reason: say so, and offer to compare one source with itself.
+        "mixed_sources": not source and set(before_sources) != set(after_sources),
+        "before_sources": [(RaterKind(k).label, n) for k, n in before_sources.items()],
+        "after_sources": [(RaterKind(k).label, n) for k, n in after_sources.items()],
+        "lines": evaluation_comparison(before=before, after=after, source=source),
+        "radar": charts.median_radar(after, before=before, source=source),
         "others": Evaluation.objects.of_territory(after_evaluation.territory_id).exclude(
             pk=after_evaluation.pk
         ),
@@ -408,12 +447,21 @@ def evaluation_rate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         if manage or can_rate_for_group(request.user, g)
     ]
     require(manage or bool(groups))
-    form = RatingForm(request.POST or None, groups=groups)
+    asked = request.GET.get("rater", "")
+    form = RatingForm(request.POST or None, groups=groups, initial={"rater": asked})
     if not manage:
         form.fields["rater"].choices = form.fields["rater"].choices[1:]  # type: ignore[attr-defined]
+    choices = dict(form.fields["rater"].choices)  # type: ignore[attr-defined]
     indicators = evaluation_indicators(evaluation)
     # What was chosen stays on screen when the form comes back with an error.
     chosen = {i.pk: request.POST.get(f"indicator-{i.pk}", "") for i in indicators}
+    notes = {i.pk: request.POST.get(f"note-{i.pk}", "") for i in indicators}
+    recorded = recorded_raters(evaluation=evaluation)
+    if request.method == "GET" and asked in choices and asked in recorded:
+        # Opening a rater's earlier rating to correct it: its levels and whys are on screen.
+        for rating in recorded[asked]:
+            chosen[rating.indicator_id] = str(rating.level)
+            notes[rating.indicator_id] = rating.note
     error = ""
     if request.method == "POST" and form.is_valid():
         rater_value = form.cleaned_data["rater"]
@@ -443,7 +491,8 @@ def evaluation_rate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "indicators": indicators,
         "form": form,
         "error": error,
-        "items": [(i, chosen[i.pk], request.POST.get(f"note-{i.pk}", "")) for i in indicators],
+        "items": [(i, chosen[i.pk], notes[i.pk]) for i in indicators],
+        "recorded": [(value, choices[value]) for value in recorded if value in choices],
     }
     return render(request, "indicators/rate.html", context, status=400 if error else 200)
 

@@ -28,7 +28,7 @@ from spiral.territories.models import Territory
 # Apps of later issues that may add a section to a territory's report, by providing the
 # template "<label>/_report_section.html" (it receives the report's context). Nothing is
 # imported from them: the section appears only when the app is installed.
-TERRITORY_SECTION_APPS = ("indicators", "actions")
+TERRITORY_SECTION_APPS = ("indicators", "actions", "carbon")
 
 
 def report_language(requested: str | None, default: str | None) -> str:

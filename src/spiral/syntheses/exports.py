@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from typing import Any
 
-import xlsxwriter
 from django.utils.translation import gettext as _
 
 from spiral.consultations.models import Criterion
+from spiral.core.tables import table_csv, table_xlsx
 from spiral.syntheses.selectors import Synthesis
 
 SYNTHESIS_COLUMNS = [
@@ -60,43 +58,19 @@ def _about_rows(synthesis: Synthesis) -> list[tuple[str, str]]:
 
 
 def synthesis_csv(synthesis: Synthesis) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=SYNTHESIS_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in synthesis.as_rows():
-        writer.writerow(row)
-    return out.getvalue()
+    return table_csv(SYNTHESIS_COLUMNS, synthesis.as_rows())
 
 
 def synthesis_xlsx(synthesis: Synthesis) -> bytes:
     """A workbook with the figures and a sheet saying what they are."""
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    bold = workbook.add_format({"bold": True})
-    percent = workbook.add_format({"num_format": "0.0%"})
-    sheet = workbook.add_worksheet(_("Synthesis")[:31])
-    sheet.write_row(0, 0, SYNTHESIS_COLUMNS, bold)
-    for index, row in enumerate(synthesis.as_rows(), start=1):
-        for column, name in enumerate(SYNTHESIS_COLUMNS):
-            value = row[name]
-            if name == "share_of_question_criteria" and value is not None:
-                sheet.write_number(index, column, value, percent)
-            elif isinstance(value, bool):
-                sheet.write_boolean(index, column, value)
-            elif value is None:
-                sheet.write_blank(index, column, None)
-            else:
-                sheet.write(index, column, value)
-    sheet.freeze_panes(1, 0)
-    sheet.set_column(2, 2, 45)
-    about = workbook.add_worksheet(_("About")[:31])
-    for index, (label, value) in enumerate(_about_rows(synthesis)):
-        about.write(index, 0, label, bold)
-        about.write(index, 1, value)
-    about.set_column(0, 0, 24)
-    about.set_column(1, 1, 80)
-    workbook.close()
-    return buffer.getvalue()
+    return table_xlsx(
+        SYNTHESIS_COLUMNS,
+        synthesis.as_rows(),
+        title=_("Synthesis"),
+        number_formats={"share_of_question_criteria": "0.0%"},
+        widths={2: 45},
+        about=_about_rows(synthesis),
+    )
 
 
 def criteria_rows(criteria: Iterable[Criterion]) -> Iterable[dict[str, Any]]:
@@ -116,8 +90,4 @@ def criteria_rows(criteria: Iterable[Criterion]) -> Iterable[dict[str, Any]]:
 
 
 def criteria_csv(criteria: Iterable[Criterion]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CRITERIA_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(criteria_rows(criteria))
-    return out.getvalue()
+    return table_csv(CRITERIA_COLUMNS, criteria_rows(criteria))

@@ -79,7 +79,8 @@ class CompareForm(forms.Form):
 
 class ValidationForm(forms.Form):
     validated_on = forms.DateField(
-        label=_("Validated on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Validated on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     validated_at = forms.ModelChoiceField(
         label=_("At the meeting"), queryset=Meeting.objects.none(), required=False

@@ -21,6 +21,7 @@ from spiral.core.permissions import (
     can_view_territory,
     require,
 )
+from spiral.core.tables import EXPORT_FORMATS, download_response
 from spiral.grid.models import Component
 from spiral.quality.selectors import agreement_line
 from spiral.syntheses.charts import comparison_bars, dimension_bars, dimension_radar
@@ -85,7 +86,7 @@ def territory_synthesis_view(request: SpiralRequest, slug: str) -> HttpResponse:
 
 
 def territory_synthesis_export(request: SpiralRequest, slug: str, fmt: str) -> HttpResponse:
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in EXPORT_FORMATS:
         raise Http404
     territory = _territory(request, slug)
     synthesis = territory_synthesis(
@@ -94,16 +95,8 @@ def territory_synthesis_export(request: SpiralRequest, slug: str, fmt: str) -> H
     if _hidden(request, territory, synthesis):
         raise Http404(_("Too few participants to publish this breakdown."))
     filename = f"synthesis-{territory.slug}-{timezone.localdate():%Y%m%d}"
-    if fmt == "csv":
-        response = HttpResponse(synthesis_csv(synthesis), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-        return response
-    response = HttpResponse(
-        synthesis_xlsx(synthesis),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-    return response
+    content = synthesis_csv(synthesis) if fmt == "csv" else synthesis_xlsx(synthesis)
+    return download_response(content, fmt=fmt, filename=filename)
 
 
 def component_criteria_view(request: SpiralRequest, slug: str, code: str) -> HttpResponse:
@@ -119,14 +112,11 @@ def component_criteria_view(request: SpiralRequest, slug: str, code: str) -> Htt
         criteria=scope_criteria(territory=territory, filters=filters), component=component
     )
     if request.GET.get("format") == "csv":
-        response = HttpResponse(
+        return download_response(
             criteria_csv(criteria.prefetch_related(current_codings_prefetch())),
-            content_type="text/csv; charset=utf-8",
+            fmt="csv",
+            filename=f"criteria-{territory.slug}-{component.code}",
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="criteria-{territory.slug}-{component.code}.csv"'
-        )
-        return response
     page = Paginator(
         criteria.prefetch_related(current_codings_prefetch()), CRITERIA_PER_PAGE
     ).get_page(request.GET.get("page"))

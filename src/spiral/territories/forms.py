@@ -82,7 +82,9 @@ class CoordinationMemberForm(forms.ModelForm):
 
 
 class PhaseStepRecordForm(forms.Form):
-    done_on = forms.DateField(label=_("Done on"), widget=forms.DateInput(attrs={"type": "date"}))
+    done_on = forms.DateField(
+        label=_("Done on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

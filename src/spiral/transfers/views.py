@@ -14,7 +14,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from spiral.consultations.models import HomogeneousGroup, Meeting, QuestionSet
@@ -223,14 +222,7 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 options={"question": form.cleaned_data.get("question") or ""},
             )
             job = import_job_start(job=job)
-            if job.status == ImportStatus.DONE:
-                messages.success(
-                    request,
-                    ngettext(
-                        "%(count)s line imported.", "%(count)s lines imported.", job.created_count
-                    )
-                    % {"count": job.created_count},
-                )
+            # The page itself says how many lines were saved (or why nothing was).
             return redirect("transfers:job", pk=job.pk)
     return render(
         request,
@@ -283,7 +275,25 @@ def job_replace(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return redirect("transfers:job", pk=job.pk)
     new.mapping, new.has_header, new.options = job.mapping, job.has_header, job.options
     new.save(update_fields=["mapping", "has_header", "options"])
+    if job.mapping and _same_columns(job, new):
+        # The person already chose the columns for this file: check and import at once, as the
+        # page promised. A file whose columns changed goes back to the column choice.
+        new = import_job_start(job=new)
+        if new.status == ImportStatus.DONE:
+            messages.success(request, _("The corrected file was checked and imported."))
     return redirect("transfers:job", pk=new.pk)
+
+
+def _same_columns(old: ImportJob, new: ImportJob) -> bool:
+    try:
+        before = import_job_table(job=old, limit=1)
+        after = import_job_table(job=new, limit=1)
+    except ImportRejected:
+        return False
+    if old.has_header:
+        return before.columns == after.columns
+    width = max((len(cells) for _line, cells in before.rows), default=0)
+    return width == max((len(cells) for _line, cells in after.rows), default=0)
 
 
 @login_required

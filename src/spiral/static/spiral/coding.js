@@ -15,41 +15,18 @@
   const strings = JSON.parse(document.getElementById("coding-strings").textContent);
   const statusBox = document.getElementById("coding-status");
   const undoButton = document.getElementById("coding-undo");
-  const OUTBOX_KEY = "spiral:coding:outbox";
-  let outbox = readOutbox();
-  let sending = false;
-  let retryTimer = null;
   let lastRemoved = null;
-
-  function readOutbox() {
-    try {
-      const items = JSON.parse(localStorage.getItem(OUTBOX_KEY) || "[]");
-      return Array.isArray(items) ? items : [];
-    } catch (e) {
-      return [];
-    }
-  }
-
-  function saveOutbox() {
-    try {
-      if (outbox.length) localStorage.setItem(OUTBOX_KEY, JSON.stringify(outbox));
-      else localStorage.removeItem(OUTBOX_KEY);
-    } catch (e) {
-      /* storage full or disabled: the changes stay in memory and on screen */
-    }
-  }
-
-  function newToken() {
-    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
-  }
+  const outbox = SpiralOutbox.queue({
+    key: "spiral:coding:outbox",
+    send: sendOne,
+    settle: (batch, verdict) => settle(batch[0], verdict.status, verdict.payload),
+    idle: (handled) => {
+      if (handled) refreshSummary();
+    },
+  });
 
   function format(template, count) {
     return template.replace("%(count)s", String(count));
-  }
-
-  function csrfToken() {
-    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
   }
 
   function say(text, canUndo) {
@@ -112,6 +89,7 @@
     const list = row.querySelector("ul.chips");
     if (!list) return;
     outbox
+      .items()
       .filter((item) => item.criterion === id)
       .forEach((item) => {
         if (item.op === "add" || item.op === "accept") {
@@ -144,76 +122,36 @@
 
   /* ---------- outbox ---------- */
   function enqueue(item) {
-    item.token = newToken();
+    item.token = SpiralOutbox.newId();
     outbox.push(item);
-    saveOutbox();
     const row = rowOf(item.criterion);
     if (row) showPending(row);
-    flush();
   }
 
-  async function post(url, body) {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: {
-        Accept: "application/json",
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-CSRFToken": csrfToken(),
-      },
-      body: body,
-      credentials: "same-origin",
-    });
-    let payload = null;
+  function post(url, body) {
+    return SpiralOutbox.post(url, { form: body });
+  }
+
+  async function sendOne([item]) {
+    const body = new URLSearchParams();
+    if (item.op === "add") body.set("code", item.code);
+    if (item.op === "accept") body.set("component", item.code);
+    body.set("next", location.pathname + location.search);
+    let result;
     try {
-      payload = await response.json();
+      result = await post(item.url, body);
     } catch (e) {
-      payload = null;
+      return waiting(strings.waiting, 4000);
     }
-    return { response: response, payload: payload };
-  }
-
-  async function flush() {
-    if (sending) return;
-    sending = true;
-    clearTimeout(retryTimer);
-    let handled = 0;
-    try {
-      while (outbox.length) {
-        const item = outbox[0];
-        const body = new URLSearchParams();
-        if (item.op === "add") body.set("code", item.code);
-        if (item.op === "accept") body.set("component", item.code);
-        body.set("next", location.pathname + location.search);
-        let result;
-        try {
-          result = await post(item.url, body);
-        } catch (e) {
-          waiting(strings.waiting, 4000);
-          return;
-        }
-        const response = result.response;
-        if (result.payload === null && response.redirected) {
-          waiting(strings.login, 15000); // the log-in page: keep everything until it is back
-          return;
-        }
-        if (response.status >= 500 || (result.payload === null && response.status < 400)) {
-          waiting(strings.waiting, 8000);
-          return;
-        }
-        outbox.shift();
-        saveOutbox();
-        handled += 1;
-        settle(item, response.status, result.payload);
-      }
-    } finally {
-      sending = false;
-      if (handled) refreshSummary();
-    }
+    const retry = SpiralOutbox.formRetry(result);
+    if (retry) return waiting(retry.login ? strings.login : strings.waiting, retry.delay);
+    return { sent: true, status: result.status, payload: result.payload };
   }
 
   function waiting(text, delay) {
-    say(text + " " + format(outbox.length === 1 ? strings.pendingOne : strings.pendingMany, outbox.length));
-    retryTimer = setTimeout(flush, delay);
+    const count = outbox.items().length;
+    say(text + " " + format(count === 1 ? strings.pendingOne : strings.pendingMany, count));
+    return { retry: delay };
   }
 
   function settle(item, status, payload) {
@@ -523,8 +461,6 @@
   document.body.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail && event.detail.target && event.detail.target.id === "coding-results") init();
   });
-  window.addEventListener("online", flush);
-
   init();
-  if (outbox.length) flush();
+  outbox.flush();
 })();

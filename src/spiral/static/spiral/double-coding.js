@@ -12,33 +12,11 @@
   const strings = JSON.parse(document.getElementById("blind-strings").textContent);
   const statusBox = document.getElementById("coding-status");
   const progressBox = document.getElementById("blind-progress");
-  const OUTBOX_KEY = "spiral:double-coding:outbox";
-  let outbox = readOutbox();
-  let sending = false;
-  let retryTimer = null;
-
-  function readOutbox() {
-    try {
-      const items = JSON.parse(localStorage.getItem(OUTBOX_KEY) || "[]");
-      return Array.isArray(items) ? items : [];
-    } catch (e) {
-      return [];
-    }
-  }
-
-  function saveOutbox() {
-    try {
-      if (outbox.length) localStorage.setItem(OUTBOX_KEY, JSON.stringify(outbox));
-      else localStorage.removeItem(OUTBOX_KEY);
-    } catch (e) {
-      /* storage full or disabled: the changes stay in memory and on screen */
-    }
-  }
-
-  function csrfToken() {
-    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
+  const outbox = SpiralOutbox.queue({
+    key: "spiral:double-coding:outbox",
+    send: sendOne,
+    settle: (batch, verdict) => settle(batch[0], verdict.status, verdict.payload),
+  });
 
   function say(text) {
     statusBox.textContent = text || "";
@@ -96,6 +74,7 @@
     const list = row.querySelector("ul.chips");
     if (!list) return;
     outbox
+      .items()
       .filter((entry) => entry.item === row.dataset.item)
       .forEach((entry) => {
         if (entry.op === "add") {
@@ -119,66 +98,30 @@
   }
 
   function enqueue(entry) {
-    entry.token = Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+    entry.token = SpiralOutbox.newId();
     outbox.push(entry);
-    saveOutbox();
     const row = rowOf(entry.item);
     if (row) showPending(row);
-    flush();
   }
 
-  async function flush() {
-    if (sending) return;
-    sending = true;
-    clearTimeout(retryTimer);
+  async function sendOne([entry]) {
+    const body = new URLSearchParams();
+    body.set("code", entry.code);
+    body.set("next", location.pathname + location.search);
+    let result;
     try {
-      while (outbox.length) {
-        const entry = outbox[0];
-        const body = new URLSearchParams();
-        body.set("code", entry.code);
-        body.set("next", location.pathname + location.search);
-        let response;
-        let payload = null;
-        try {
-          response = await fetch(entry.url, {
-            method: "POST",
-            headers: {
-              Accept: "application/json",
-              "Content-Type": "application/x-www-form-urlencoded",
-              "X-CSRFToken": csrfToken(),
-            },
-            body: body,
-            credentials: "same-origin",
-          });
-          try {
-            payload = await response.json();
-          } catch (e) {
-            payload = null;
-          }
-        } catch (e) {
-          waiting(strings.waiting, 4000);
-          return;
-        }
-        if (payload === null && response.redirected) {
-          waiting(strings.login, 15000);
-          return;
-        }
-        if (response.status >= 500 || (payload === null && response.status < 400)) {
-          waiting(strings.waiting, 8000);
-          return;
-        }
-        outbox.shift();
-        saveOutbox();
-        settle(entry, response.status, payload);
-      }
-    } finally {
-      sending = false;
+      result = await SpiralOutbox.post(entry.url, { form: body });
+    } catch (e) {
+      return waiting(strings.waiting, 4000);
     }
+    const retry = SpiralOutbox.formRetry(result);
+    if (retry) return waiting(retry.login ? strings.login : strings.waiting, retry.delay);
+    return { sent: true, status: result.status, payload: result.payload };
   }
 
   function waiting(text, delay) {
     say(text);
-    retryTimer = setTimeout(flush, delay);
+    return { retry: delay };
   }
 
   function settle(entry, status, payload) {
@@ -261,7 +204,6 @@
     }
   });
 
-  window.addEventListener("online", flush);
   rows().forEach(showPending);
-  if (outbox.length) flush();
+  outbox.flush();
 })();

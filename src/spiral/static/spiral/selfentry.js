@@ -24,49 +24,33 @@
   const BATCH = 20;
   let csrfToken = root.querySelector("input[name=csrfmiddlewaretoken]").value;
   let closed = root.dataset.open !== "1";
-  let sending = false;
   let failures = 0;
-  let retryTimer = null;
+  const stepStore = SpiralOutbox.store(keyStep);
+  const participantStore = SpiralOutbox.store(keyParticipant);
 
-  function newId() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    // randomUUID needs a secure context; a village-hall network over plain http has none.
-    const bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-
-  function read(key, fallback) {
-    try {
-      const value = localStorage.getItem(key);
-      return value === null ? fallback : JSON.parse(value);
-    } catch (e) {
-      return fallback;
-    }
-  }
-
-  function write(key, value) {
-    try {
-      localStorage.setItem(key, JSON.stringify(value));
-    } catch (e) {
-      /* storage full or disabled: the post-its stay in memory while the page is open */
-    }
-  }
-
-  let participant = read(keyParticipant, null);
+  let participant = participantStore.read(null);
   if (!participant) {
-    participant = newId();
-    write(keyParticipant, participant);
+    participant = SpiralOutbox.newId();
+    participantStore.write(participant);
   }
-  let postits = read(keyPostits, []);
 
-  function save() {
-    write(keyPostits, postits);
-    render();
-  }
+  /* The phone's outbox is the list of its post-its, each with a state: pending ones are sent,
+   * sent and refused ones stay listed under their question. */
+  const outbox = SpiralOutbox.queue({
+    key: keyPostits,
+    batchSize: BATCH,
+    pending: (p) => p.state === "pending",
+    paused: () => closed,
+    send: sendBatch,
+    changed: render,
+    idle: showStatus,
+    online: () => {
+      failures = 0;
+    },
+  });
 
   function pending() {
-    return postits.filter((p) => p.state === "pending");
+    return outbox.waiting();
   }
 
   /* ---------- screen ---------- */
@@ -84,14 +68,14 @@
     } else if (!navigator.onLine) {
       text = strings.offline;
       state = "offline";
-    } else if (sending) {
+    } else if (outbox.busy()) {
       text = strings.sending;
       state = "sending";
     } else if (waiting) {
       text = waiting === 1 ? strings.waitingOne : fmt(strings.waitingMany, { count: waiting });
       state = "waiting";
     } else {
-      text = postits.length ? strings.allSent : strings.online;
+      text = outbox.items().length ? strings.allSent : strings.online;
       state = "online";
     }
     if (waiting && !navigator.onLine) {
@@ -106,7 +90,8 @@
     root.querySelectorAll("[data-list]").forEach((list) => {
       const question = list.dataset.list;
       list.replaceChildren(
-        ...postits
+        ...outbox
+          .items()
           .filter((p) => String(p.q) === question)
           .map((p) => {
             const li = document.createElement("li");
@@ -126,8 +111,7 @@
               remove.className = "link";
               remove.textContent = strings.remove;
               remove.addEventListener("click", () => {
-                postits = postits.filter((x) => x.id !== p.id);
-                save();
+                outbox.replace(outbox.items().filter((x) => x.id !== p.id));
               });
               li.append(" ", remove);
             }
@@ -146,7 +130,7 @@
     });
     root.querySelector("[data-intro]").hidden = closed || String(step) !== "0";
     if (closed) return;
-    write(keyStep, step);
+    stepStore.write(step);
     const shown = steps.find((s) => !s.hidden);
     const area = shown && shown.querySelector("textarea");
     if (area) area.focus();
@@ -174,20 +158,13 @@
         return;
       }
       error.textContent = "";
-      postits.push({ id: newId(), q: section.dataset.question, text: text, state: "pending" });
-      save();
       form.elements.text.value = "";
       form.elements.text.focus();
-      flush();
+      outbox.push({ id: SpiralOutbox.newId(), q: section.dataset.question, text: text, state: "pending" });
     });
   });
 
   /* ---------- sending ---------- */
-  function schedule(delay) {
-    clearTimeout(retryTimer);
-    retryTimer = setTimeout(flush, delay);
-  }
-
   function backoff() {
     failures += 1;
     // 1 s, 2 s, 4 s ... up to 30 s, with a little jitter so phones do not all retry at once.
@@ -208,63 +185,44 @@
 
   function setClosed() {
     closed = true;
-    clearTimeout(retryTimer);
-    go(read(keyStep, 0));
+    outbox.cancel();
+    go(stepStore.read(0));
     render();
   }
 
-  async function flush() {
-    if (sending || closed) return;
-    const batch = pending().slice(0, BATCH);
-    if (!batch.length) {
-      showStatus();
-      return;
-    }
+  async function sendBatch(batch) {
     if (!navigator.onLine) {
       showStatus();
-      schedule(backoff());
-      return;
+      return { retry: backoff() };
     }
-    sending = true;
     showStatus();
-    let response = null;
-    let payload = null;
+    let result = null;
     try {
-      response = await fetch(submitUrl, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
-        body: JSON.stringify({
+      result = await SpiralOutbox.post(submitUrl, {
+        json: {
           participant: participant,
           items: batch.map((p) => ({ client_id: p.id, question: p.q, text: p.text })),
-        }),
-        credentials: "same-origin",
+        },
+        csrf: csrfToken,
         cache: "no-store",
       });
-      try {
-        payload = await response.json();
-      } catch (e) {
-        payload = null;
-      }
     } catch (e) {
-      response = null; // no network: keep everything, try again later
+      result = null; // no network: keep everything, try again later
     }
-    sending = false;
+    const response = result && result.response;
+    const payload = result && result.payload;
     if (response && response.status === 410) {
       setClosed();
-      return;
+      return { stop: true };
     }
     if (response && response.status === 403) {
       // The CSRF cookie was lost (a long pause, a cleared browser): get a new one, retry.
       await refreshToken();
-      schedule(backoff());
-      showStatus();
-      return;
+      return { retry: backoff() };
     }
     if (response && response.status === 429) {
       const wait = parseInt(response.headers.get("Retry-After") || "5", 10);
-      schedule(wait * 1000 + Math.floor(Math.random() * 1000));
-      showStatus();
-      return;
+      return { retry: wait * 1000 + Math.floor(Math.random() * 1000) };
     }
     if (!response || !payload || response.status >= 500 || !Array.isArray(payload.results)) {
       if (response && payload && response.status === 422 && payload.error) {
@@ -273,42 +231,34 @@
           p.state = "refused";
           p.error = payload.error;
         });
-        save();
-        return;
+        return { sent: true };
       }
-      schedule(backoff());
-      showStatus();
-      return;
+      return { retry: backoff() };
     }
     failures = 0;
     const results = new Map(payload.results.map((r) => [r.client_id, r]));
     batch.forEach((p) => {
-      const result = results.get(p.id);
-      if (!result) return;
-      if (result.ok) {
+      const answer = results.get(p.id);
+      if (!answer) return;
+      if (answer.ok) {
         p.state = "sent";
       } else {
         p.state = "refused";
-        p.error = Object.values(result.errors || {}).join(" ");
+        p.error = Object.values(answer.errors || {}).join(" ");
       }
     });
-    save();
-    if (pending().length) flush();
+    return { sent: true };
   }
 
-  window.addEventListener("online", () => {
-    failures = 0;
-    flush();
-  });
   window.addEventListener("offline", showStatus);
   // Every 30 s: learn that writing was closed even while nothing is being sent.
   setInterval(() => {
-    if (!closed && navigator.onLine && !sending) {
-      refreshToken().then(() => flush());
+    if (!closed && navigator.onLine && !outbox.busy()) {
+      refreshToken().then(() => outbox.flush());
     }
   }, 30000);
 
-  go(closed ? 0 : read(keyStep, 0));
+  go(closed ? 0 : stepStore.read(0));
   render();
-  flush();
+  outbox.flush();
 })();

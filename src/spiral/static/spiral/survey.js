@@ -4,9 +4,9 @@
   "use strict";
   var holder = document.querySelector("[data-survey]");
   if (!holder) return;
-  var key = "spiral:survey:" + holder.dataset.survey;
+  var kept = window.SpiralOutbox.store("spiral:survey:" + holder.dataset.survey);
   if (document.getElementById("survey-done") || document.getElementById("survey-again")) {
-    try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
+    kept.remove();
     return;
   }
   var form = document.getElementById("survey-form");
@@ -16,13 +16,11 @@
     form.querySelectorAll("input[type=radio]:checked, select").forEach(function (el) {
       answers[el.name] = el.value;
     });
-    try { localStorage.setItem(key, JSON.stringify(answers)); } catch (e) { /* private mode */ }
+    kept.write(answers);
   }
   function restore() {
-    var raw = null;
-    try { raw = localStorage.getItem(key); } catch (e) { return; }
-    if (!raw) return;
-    var answers = JSON.parse(raw);
+    var answers = kept.read(null);
+    if (!answers || typeof answers !== "object") return;
     Object.keys(answers).forEach(function (name) {
       var value = answers[name];
       var radio = form.querySelector('input[type=radio][name="' + name + '"][value="' + value + '"]');

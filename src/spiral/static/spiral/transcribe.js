@@ -16,19 +16,10 @@
   const failedKey = "spiral:failed:meeting:" + meetingId;
   const draftKey = (question) => "spiral:paste:meeting:" + meetingId + ":" + question;
   const csrfToken = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const newToken = SpiralOutbox.newId;
   const outboxStatus = document.getElementById("outbox-status");
   const failedTemplate = document.getElementById("failed-row-template");
   const tabs = Array.from(root.querySelectorAll("[role=tab]"));
-  let retryTimer = null;
-  let sending = false;
-
-  function newToken() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    // crypto.randomUUID needs a secure context; a village-hall LAN over plain http has none.
-    const bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
 
   function format(template, count) {
     return template.replace("%(count)s", String(count));
@@ -77,28 +68,15 @@
   });
 
   /* ---------- outbox ---------- */
-  function loadOutbox() {
-    try {
-      return JSON.parse(localStorage.getItem(outboxKey) || "[]");
-    } catch (e) {
-      return [];
-    }
-  }
-
-  function saveOutbox(items) {
-    try {
-      localStorage.setItem(outboxKey, JSON.stringify(items));
-    } catch (e) {
-      /* storage full or disabled: the lines stay in memory and on screen */
-    }
-    memoryOutbox = items;
-    showOutboxStatus();
-  }
-
-  let memoryOutbox = loadOutbox();
+  const outbox = SpiralOutbox.queue({
+    key: outboxKey,
+    send: sendOne,
+    settle: ([item], verdict) => settle(item, verdict.payload),
+    changed: showOutboxStatus,
+  });
 
   function showOutboxStatus() {
-    const waiting = memoryOutbox.length;
+    const waiting = outbox.items().length;
     outboxStatus.hidden = waiting === 0;
     outboxStatus.textContent = waiting ? format(waiting === 1 ? strings.outboxOne : strings.outboxMany, waiting) : "";
   }
@@ -148,21 +126,10 @@
   }
 
   /* Lines the server refused stay on screen, and in this browser, until fixed or discarded. */
-  function readList(key) {
-    try {
-      return JSON.parse(localStorage.getItem(key) || "[]");
-    } catch (e) {
-      return [];
-    }
-  }
+  const readList = SpiralOutbox.readList;
 
   function writeList(key, items) {
-    try {
-      if (items.length) localStorage.setItem(key, JSON.stringify(items));
-      else localStorage.removeItem(key);
-    } catch (e) {
-      /* storage unavailable: the row stays on screen */
-    }
+    SpiralOutbox.store(key).writeList(items);
   }
 
   function forgetFailed(token) {
@@ -206,61 +173,34 @@
   }
 
   function enqueue(item) {
-    saveOutbox(memoryOutbox.concat([item]));
     document.getElementById("rows-" + item.question).prepend(pendingRow(item));
-    flush();
+    outbox.push(item);
   }
 
-  async function sendOne(item) {
-    const response = await fetch(addUrl, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
-      body: JSON.stringify(item),
-      credentials: "same-origin",
-    });
-    let payload = null;
+  async function sendOne([item]) {
+    let result;
     try {
-      payload = await response.json();
+      result = await SpiralOutbox.post(addUrl, { json: item, csrf: csrfToken });
     } catch (e) {
-      payload = null;
+      markWaiting();
+      return { retry: 4000 };
     }
-    return { status: response.status, payload: payload };
+    if (result.status >= 500 || result.payload === null) {
+      // Server trouble (or a proxy page): keep the line and try again later.
+      markWaiting();
+      return { retry: 8000 };
+    }
+    return { sent: true, payload: result.payload };
   }
 
-  async function flush() {
-    if (sending) return;
-    sending = true;
-    clearTimeout(retryTimer);
-    try {
-      while (memoryOutbox.length) {
-        const item = memoryOutbox[0];
-        let result;
-        try {
-          result = await sendOne(item);
-        } catch (e) {
-          markWaiting();
-          retryTimer = setTimeout(flush, 4000);
-          return;
-        }
-        if (result.status >= 500 || result.payload === null) {
-          // Server trouble (or a proxy page): keep the line and try again later.
-          markWaiting();
-          retryTimer = setTimeout(flush, 8000);
-          return;
-        }
-        memoryOutbox = memoryOutbox.slice(1);
-        saveOutbox(memoryOutbox);
-        const row = rowFor(item.client_token);
-        if (result.payload.ok) {
-          const tbody = document.getElementById("rows-" + item.question);
-          insertHtml(tbody, result.payload.row_html, row);
-          updateCounts(result.payload.counts);
-        } else {
-          showFailed(item, result.payload.errors || { server: strings.serverError });
-        }
-      }
-    } finally {
-      sending = false;
+  function settle(item, payload) {
+    const row = rowFor(item.client_token);
+    if (payload.ok) {
+      const tbody = document.getElementById("rows-" + item.question);
+      insertHtml(tbody, payload.row_html, row);
+      updateCounts(payload.counts);
+    } else {
+      showFailed(item, payload.errors || { server: strings.serverError });
     }
   }
 
@@ -269,8 +209,6 @@
       cell.textContent = strings.waiting;
     });
   }
-
-  window.addEventListener("online", flush);
 
   /* ---------- typing ---------- */
   root.querySelectorAll("form.entry").forEach((form) => {
@@ -344,13 +282,9 @@
         batch_token: form.elements.batch_token.value,
       };
       try {
-        const response = await fetch(pasteUrl, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
-          body: JSON.stringify(body),
-          credentials: "same-origin",
-        });
-        const payload = await response.json();
+        const { response, payload } = await SpiralOutbox.post(pasteUrl, { json: body, csrf: csrfToken });
+        // An answer that is not JSON (a proxy page) is a network failure to the person.
+        if (payload === null) throw new Error("not JSON");
         if (!response.ok) {
           result.replaceChildren(errorParagraph(Object.values(payload.errors || {}).join(" ") || strings.serverError));
           return;
@@ -404,10 +338,10 @@
   readList(failedKey).forEach((entry) => {
     if (document.getElementById("rows-" + entry.item.question)) showFailed(entry.item, entry.errors, true);
   });
-  memoryOutbox.forEach((item) => {
+  outbox.items().forEach((item) => {
     const tbody = document.getElementById("rows-" + item.question);
     if (tbody && !rowFor(item.client_token)) tbody.prepend(pendingRow(item));
   });
   showOutboxStatus();
-  flush();
+  outbox.flush();
 })();
