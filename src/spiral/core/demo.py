@@ -3,23 +3,54 @@
 from __future__ import annotations
 
 import csv
+import json
 import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from spiral.accounts.models import Role, User
 from spiral.accounts.services import role_grant, user_create
-from spiral.consultations.models import GroupProfile, HomogeneousGroup, QuestionSet
+from spiral.actions.models import Action
+from spiral.actions.services import (
+    action_decide,
+    action_review_record,
+    action_save,
+    axis_create,
+    candidate_scores_record,
+    cycle_close,
+    progress_note_add,
+)
+from spiral.coding.models import Coding
+from spiral.consultations.models import Criterion, GroupProfile, HomogeneousGroup, QuestionSet
 from spiral.consultations.services import CriterionInput, criteria_add, group_create, meeting_create
 from spiral.grid.codes import GridIndex
-from spiral.grid.models import GridVersion
+from spiral.grid.models import Component, GridVersion
+from spiral.indicators.models import Category, Evaluation, EvaluationKind, Indicator, RaterKind
+from spiral.indicators.services import (
+    DONT_KNOW,
+    LevelInput,
+    evaluation_create,
+    evaluation_survey_set_open,
+    indicator_create,
+    ratings_record,
+    survey_field,
+    survey_submit,
+    survey_token_issue,
+)
 from spiral.territories.models import Territory
-from spiral.territories.services import coordination_member_add, territory_create
+from spiral.territories.services import (
+    coordination_member_add,
+    territory_create,
+    territory_update,
+)
 
 DEMO_DIR = Path(settings.PACKAGE_DIR) / "data" / "demo"
 DEMO_SEED = 2026
@@ -168,6 +199,9 @@ def load_demo_data(*, password: str) -> DemoSummary:
                 coded += sum(
                     1 for o, i in zip(outcomes, inputs, strict=True) if o.created and i.code
                 )
+    # Texts the services write themselves (an ex-post evaluation's title) in the town's language.
+    with translation.override("fr"):
+        load_roncelieres_cycles(territory=territories["fr-ge-roncelieres"], users=users)
     from spiral.carbon.demo import load_carbon_demo
 
     load_carbon_demo(territories=territories, groups=groups, users=users)
@@ -179,3 +213,230 @@ def load_demo_data(*, password: str) -> DemoSummary:
         coded=coded,
         users=[u for u, *_rest in DEMO_USERS],
     )
+
+
+# --- Roncelières: a closed first cycle and a second one under way (phases 3 to 8) -----------
+
+CYCLES_SEED = 2028
+
+
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def _sort_criteria(rows: list[tuple[int, str, str]], rules: list[list[str]]) -> dict[int, str]:
+    """Each criterion into one of the 4 categories, the way a coordination group would: by the
+    indicator's own word rules, else ill-being (q2) as a missing possibility, what citizens do
+    themselves (q3) as sustainability and well-being (q1) as something attained."""
+    sorted_criteria: dict[int, str] = {}
+    for pk, text, question in rows:
+        category = next(
+            (c for pattern, c in rules if re.search(pattern, text, re.IGNORECASE)), None
+        )
+        if category is None:
+            category = {"q2": Category.POSSIBILITY, "q3": Category.SUSTAINABILITY}.get(
+                question, Category.ATTAINMENT
+            )
+        sorted_criteria[pk] = category
+    return sorted_criteria
+
+
+def _demo_indicator(
+    *, territory: Territory, spec: dict[str, Any], grid: GridVersion, user: User
+) -> Indicator:
+    """An indicator built from the territory's criteria coded in its components: the scale's
+    low levels cite ill-being criteria (q2), the high ones well-being criteria (q1)."""
+    rows = list(
+        Coding.objects.filter(
+            superseded_at__isnull=True,
+            component__version=grid,
+            component__code__in=spec["components"],
+            criterion__in=Criterion.objects.in_subtree(territory.pk),
+        )
+        .order_by("criterion_id")
+        .values_list("criterion_id", "criterion__text", "criterion__question__code")
+        .distinct()
+    )
+    ill = [pk for pk, _text, q in rows if q == "q2"]
+    well = [pk for pk, _text, q in rows if q == "q1"]
+    acts = [pk for pk, _text, q in rows if q == "q3"]
+    cited = {1: ill[0:2], 2: ill[2:4], 3: well[4:5] + acts[0:1], 4: well[2:4], 5: well[0:2]}
+    return indicator_create(
+        territory=territory,
+        title=spec["title"],
+        question=spec["question"],
+        components=list(Component.objects.filter(version=grid, code__in=spec["components"])),
+        sorted_criteria=_sort_criteria(rows, spec["categories"]),
+        levels={
+            n: LevelInput(text=text, criterion_ids=cited[n])
+            for n, text in enumerate(spec["levels"], start=1)
+        },
+        user=user,
+    )
+
+
+def _demo_evaluation(
+    *,
+    territory: Territory,
+    spec: dict[str, Any],
+    indicators: dict[str, Indicator],
+    profiles: list[str],
+    baseline: Evaluation | None,
+    user: User,
+    rng: random.Random,
+) -> Evaluation:
+    """An ex-ante co-evaluation: the coordination group's levels and a self-survey whose
+    anonymous answers go through the same service as a citizen's phone."""
+    evaluation = evaluation_create(
+        territory=territory,
+        title=spec["title"],
+        kind=EvaluationKind.EX_ANTE,
+        held_on=_day(spec["held_on"]),
+        indicators=list(indicators.values()),
+        baseline=baseline,
+        survey_open=True,
+        user=user,
+    )
+    ratings_record(
+        evaluation=evaluation,
+        levels={indicators[k].pk: level for k, level in spec["coordination"].items()},
+        notes={indicators[k].pk: note for k, note in spec["coordination_notes"].items()},
+        rater=RaterKind.COORDINATION,
+        user=user,
+    )
+    ids = [i.pk for i in indicators.values()]
+    for _answer in range(spec["survey_answers"]):
+        data = {"profile": rng.choice(profiles) if rng.random() < 0.7 else ""}
+        for key, indicator in indicators.items():
+            if rng.random() < 0.07:
+                data[survey_field(indicator.pk)] = DONT_KNOW
+                continue
+            level = round(rng.gauss(spec["survey_means"][key], 0.9))
+            data[survey_field(indicator.pk)] = str(min(5, max(1, level)))
+        survey_submit(
+            evaluation=evaluation,
+            token=survey_token_issue(evaluation=evaluation),
+            data=data,
+            indicator_ids=ids,
+        )
+    evaluation_survey_set_open(evaluation=evaluation, is_open=False)
+    return evaluation
+
+
+def _demo_actions(
+    *,
+    territory: Territory,
+    cycle: int,
+    story: dict[str, Any],
+    indicators: dict[str, Indicator],
+    users: dict[str, User],
+) -> dict[str, Action]:
+    """The cycle's axes, its candidates scored on the axis' criteria, the decisions with their
+    commitments, then the follow-up notes that move each action's status."""
+    axes = {
+        spec["key"]: axis_create(
+            territory=territory,
+            title=spec["title"],
+            description=spec["description"],
+            comparison_criteria="\n".join(spec["comparison_criteria"]),
+        )
+        for spec in story["axes"]
+        if spec["cycle"] == cycle
+    }
+    actions: dict[str, Action] = {}
+    for spec in story["actions"]:
+        if spec["cycle"] != cycle:
+            continue
+        action = action_save(
+            territory=territory,
+            fields={
+                "axis": axes[spec["axis"]],
+                "title": spec["title"],
+                "objectives": spec["objectives"],
+                "starts_on": _day(spec["decision"]["on"]) if "decision" in spec else None,
+            },
+            indicators=[indicators[k] for k in spec["indicators"]],
+            user=users["coordinatrice"],
+        )
+        candidate_scores_record(action=action, scores=spec["scores"])
+        decision = spec.get("decision")
+        if decision:
+            action_decide(
+                action=action,
+                decided_on=_day(decision["on"]),
+                note=decision["note"],
+                commitments=[tuple(c) for c in decision["commitments"]],
+                is_pilot=decision["pilot"],
+            )
+        for written_on, status, text in spec.get("notes", []):
+            progress_note_add(
+                action=action,
+                text=text,
+                written_on=_day(written_on),
+                status=status,
+                user=users["animateur"],
+            )
+        review = spec.get("review")
+        if review:
+            action_review_record(
+                action=action,
+                held_on=_day(review["on"]),
+                what_changed=review["what_changed"],
+                according_to=review["according_to"],
+                lessons=review["lessons"],
+                levels={indicators[k].pk: level for k, level in review["levels"].items()},
+                user=users["coordinatrice"],
+            )
+        actions[spec["key"]] = action
+    return actions
+
+
+def load_roncelieres_cycles(*, territory: Territory, users: dict[str, User]) -> None:
+    """Roncelières' history, so phases 3 to 8 have something to show: indicators from its
+    coded criteria, the first cycle (ex-ante with a self-survey, a pilot action, its ex-post
+    review) closed through the real service, then the second cycle acting on its plan."""
+    story = json.loads((DEMO_DIR / "roncelieres.json").read_text(encoding="utf-8"))
+    rng = random.Random(CYCLES_SEED)
+    coordinator = users["coordinatrice"]
+    grid = GridVersion.objects.get(is_default=True)
+    final_cycle, final_phase = territory.cycle, territory.phase
+    # The tree file gives where Roncelières stands today; its history starts in cycle 1.
+    territory = territory_update(territory=territory, cycle=1, phase=4)
+    indicators = {
+        spec["key"]: _demo_indicator(territory=territory, spec=spec, grid=grid, user=coordinator)
+        for spec in story["indicators"]
+    }
+    first = _demo_evaluation(
+        territory=territory,
+        spec=story["evaluations"]["1"],
+        indicators=indicators,
+        profiles=story["survey_profiles"],
+        baseline=None,
+        user=coordinator,
+        rng=rng,
+    )
+    actions = _demo_actions(
+        territory=territory, cycle=1, story=story, indicators=indicators, users=users
+    )
+    cycle_close(
+        territory=territory,
+        lessons=story["close"]["lessons"],
+        carry_over_ids=[actions[k].pk for k in story["close"]["carry_over"]],
+        user=coordinator,
+    )
+    territory.refresh_from_db()
+    # The second cycle is read against the last evaluation of the first: the ex-post one.
+    last = (
+        Evaluation.objects.of_territory(territory.pk).exclude(pk=first.pk).order_by("-pk").first()
+    )
+    _demo_evaluation(
+        territory=territory,
+        spec=story["evaluations"]["2"],
+        indicators=indicators,
+        profiles=story["survey_profiles"],
+        baseline=last or first,
+        user=coordinator,
+        rng=rng,
+    )
+    _demo_actions(territory=territory, cycle=2, story=story, indicators=indicators, users=users)
+    territory_update(territory=territory, cycle=final_cycle, phase=final_phase)
