@@ -83,7 +83,8 @@ def _check_roncelieres_cycles() -> None:
     first, ex_post, second = Evaluation.objects.of_territory(town.pk).order_by("held_on")
     assert (first.cycle, first.kind) == (1, EvaluationKind.EX_ANTE)
     assert (ex_post.cycle, ex_post.kind, ex_post.baseline) == (1, EvaluationKind.EX_POST, first)
-    assert (second.cycle, second.kind, second.baseline) == (2, EvaluationKind.EX_ANTE, ex_post)
+    assert (second.cycle, second.kind, second.baseline) == (2, EvaluationKind.EX_ANTE, first)
+    assert ex_post.action_reviews.exists()
     medians = []
     for evaluation in (first, second):
         assert not evaluation.survey_open

@@ -425,16 +425,15 @@ def load_roncelieres_cycles(*, territory: Territory, users: dict[str, User]) -> 
         user=coordinator,
     )
     territory.refresh_from_db()
-    # The second cycle is read against the last evaluation of the first: the ex-post one.
-    last = (
-        Evaluation.objects.of_territory(territory.pk).exclude(pk=first.pk).order_by("-pk").first()
-    )
+    # The second cycle is read against the first cycle's ex-ante rather than its ex-post (which
+    # rated only the pilot action's indicator): same indicators, same kinds of raters, so the
+    # before-and-after page shows every indicator moving.
     _demo_evaluation(
         territory=territory,
         spec=story["evaluations"]["2"],
         indicators=indicators,
         profiles=story["survey_profiles"],
-        baseline=last or first,
+        baseline=first,
         user=coordinator,
         rng=rng,
     )
