@@ -11,6 +11,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ from spiral.consultations.services import (
     group_move,
     meeting_create,
 )
+from spiral.core.templatetags.spiral import pct
 from spiral.grid.codes import GridIndex
 from spiral.grid.models import GridVersion
 from spiral.syntheses.models import GroupSynthesisValidation, SynthesisCell, TerritoryStats
@@ -498,6 +500,14 @@ def test_compare_labels_and_chart_numbers_follow_the_language(
     assert re.search(r">\d+(\.\d)?%<", chart_en)
     assert not re.search(r"\d%<", chart_fr)
     assert re.search(r">\d+(,\d)?\u202f%<", chart_fr)
+
+
+def test_table_shares_use_the_language_decimal_separator() -> None:
+    # Like the charts beside the tables.
+    with translation.override("en"):
+        assert (pct(0.088), pct(0.0), pct(0.37), pct(None)) == ("8.8 %", "0.0 %", "37 %", "–")
+    with translation.override("fr"):
+        assert (pct(0.088), pct(0.0), pct(0.37)) == ("8,8 %", "0,0 %", "37 %")
 
 
 def test_group_synthesis_and_validation(
