@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,6 +42,16 @@ SCOPES = [
     Series("scope-a", "Young people", [22.5, 14.0, 6.3, 25.1, 4.2, 12.0, 9.9, 6.0]),
     Series("scope-b", "Elderly people", [30.1, 10.2, 8.8, 20.0, 3.0, 15.5, 7.4, 5.0]),
 ]
+
+
+NNBSP = "\u202f"
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    # Charts write numbers in the active language: English unless a test overrides it to French.
+    with translation.override("en"):
+        yield
 
 
 # The helpers take ``categories`` for every chart (the radar's ``axes``) and drop arguments a chart
@@ -615,8 +626,63 @@ def test_format_number(value: float, percent: bool, expected: str) -> None:
 def test_format_number_decimal_separator_and_refusals() -> None:
     assert format_number(1234.56, decimal_separator=",") == "1\u202f234,6"
     assert format_number(4.25, percent=True, decimal_separator=",") == "4,3%"
+    assert format_number(4.25, percent=True, percent_sign=NNBSP + "%") == "4.3\u202f%"
+    assert format_number(0, percent=True, percent_sign=NNBSP + "%") == "0\u202f%"
+    with translation.override("fr"):  # pure: the active language does not matter
+        assert format_number(4.25, percent=True) == "4.3%"
     with pytest.raises(ValueError, match="cannot format"):
         format_number(math.nan)
+
+
+# --- languages --------------------------------------------------------------------------------
+
+
+def test_charts_write_numbers_in_english_style_in_english() -> None:
+    with translation.override("en"):
+        labels = [all_text(t) for t in with_class(parse(grouped()), "value")]
+        tip = child_title(with_class(parse(grouped()), "bar")[0])
+        totals = [all_text(t) for t in with_class(parse(stacked(series=[SCOPES[0]])), "total")]
+    assert labels[:4] == ["23%", "30%", "14%", "10%"]
+    assert "6.3%" in labels
+    assert tip == "A – Access to essential resources; Young people; Share of criteria: 23%"
+    assert totals[:3] == ["22.5", "14", "6.3"]
+
+
+def test_charts_write_numbers_in_french_style_in_french() -> None:
+    with translation.override("fr"):
+        root = parse(grouped())
+        radar_root = parse(radar())
+        stacked_root = parse(stacked(series=[SCOPES[0]]))
+        explicit = parse(grouped(decimal_separator="."))
+    labels = [all_text(t) for t in with_class(root, "value")]
+    assert labels[:4] == [f"23{NNBSP}%", f"30{NNBSP}%", f"14{NNBSP}%", f"10{NNBSP}%"]
+    assert f"6,3{NNBSP}%" in labels
+    assert f"8,8{NNBSP}%" in labels
+    # French puts a no-break space before the colon too.
+    assert child_title(with_class(root, "bar")[0]) == (
+        f"A – Access to essential resources; Young people; Share of criteria\u00a0: 23{NNBSP}%"
+    )
+    rings = [all_text(t) for g in with_class(radar_root, "ring-values") for t in g]
+    assert rings == [f"10{NNBSP}%", f"20{NNBSP}%", f"30{NNBSP}%", f"40{NNBSP}%"]
+    totals = [all_text(t) for t in with_class(stacked_root, "total")]
+    assert totals[:3] == ["22,5", "14", "6,3"]
+    # An explicit separator wins over the language's.
+    assert f"6.3{NNBSP}%" in [all_text(t) for t in with_class(explicit, "value")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(value=st.floats(min_value=0, max_value=1e6, allow_nan=False), percent=st.booleans())
+def test_french_numbers_are_english_ones_with_french_separators(
+    value: float, percent: bool
+) -> None:
+    series = [Series("a", "A", [value])]
+    texts = {}
+    for language in ("en", "fr"):
+        with translation.override(language):
+            root = parse(grouped(categories=DIMENSIONS[:1], series=series, percent=percent))
+        texts[language] = all_text(with_class(root, "value")[0])
+    english = texts["en"].replace(".", ",")
+    assert texts["fr"] == (english[:-1] + NNBSP + "%" if percent else english)
 
 
 # --- properties -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -223,6 +224,10 @@ def test_compare_report_puts_two_territories_side_by_side(
     assert "A: Town" in text
     assert "B: Other town" in text
     assert "B − A (points)" in text
+    french = pdf_text(client_for(observer).get(url, {"other": tree["other_town"].pk, "lang": "fr"}))
+    # French typography: a no-break space before the colon (pdf text may give it as a space).
+    assert re.search("A[\u00a0 ]: Town", french)
+    assert "A: Town" not in french
 
 
 def test_compare_report_hides_breakdown_of_small_scopes_publicly(data: Any, tree: Tree) -> None:

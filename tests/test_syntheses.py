@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from typing import Any
 
 import openpyxl
 import pytest
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +28,7 @@ from spiral.consultations.services import (
     group_move,
     meeting_create,
 )
+from spiral.core.templatetags.spiral import pct
 from spiral.grid.codes import GridIndex
 from spiral.grid.models import GridVersion
 from spiral.syntheses.models import GroupSynthesisValidation, SynthesisCell, TerritoryStats
@@ -480,6 +483,31 @@ def test_compare_two_profiles_and_two_territories(
     assert (
         client_for(None).get(url + f"?other={tree['other_town'].pk}").status_code == 200
     )  # not offered: ignored
+
+
+def test_compare_labels_and_chart_numbers_follow_the_language(
+    coded_town: dict[str, Any], tree: dict[str, Territory]
+) -> None:
+    url = f"/territories/{tree['town'].slug}/synthesis/compare/?a-profile=young_people"
+    english = client_for(None).get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    french = client_for(None).get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "A: Town · Young people" in english
+    assert "A\u00a0: Town · Jeunes" in french
+    assert "A: Town" not in french
+    chart_en = english[english.index("<svg") : english.index("</svg>")]
+    chart_fr = french[french.index("<svg") : french.index("</svg>")]
+    # The chart's percentages are written like the table's: "8,8 %" in French.
+    assert re.search(r">\d+(\.\d)?%<", chart_en)
+    assert not re.search(r"\d%<", chart_fr)
+    assert re.search(r">\d+(,\d)?\u202f%<", chart_fr)
+
+
+def test_table_shares_use_the_language_decimal_separator() -> None:
+    # Like the charts beside the tables.
+    with translation.override("en"):
+        assert (pct(0.088), pct(0.0), pct(0.37), pct(None)) == ("8.8 %", "0.0 %", "37 %", "–")
+    with translation.override("fr"):
+        assert (pct(0.088), pct(0.0), pct(0.37)) == ("8,8 %", "0,0 %", "37 %")
 
 
 def test_group_synthesis_and_validation(

@@ -1,7 +1,7 @@
 """Server-side SVG charts (stacked bars, grouped bars, radar), shared by pages, PDF and API.
 
-Every chart is a pure function of its keyword arguments and returns standalone SVG 1.1 markup as a
-``str`` (callers mark it safe). Design choices, in one place:
+Every chart is a function of its keyword arguments and the active language only, and returns
+standalone SVG 1.1 markup as a ``str`` (callers mark it safe). Design choices, in one place:
 
 - Accessibility: the root has ``role="img"`` and ``aria-labelledby`` pointing at ``<title>`` and
   ``<desc>``, which come first; each bar, segment and radar point has its own ``<title>`` giving
@@ -17,6 +17,9 @@ Every chart is a pure function of its keyword arguments and returns standalone S
   DejaVu Sans advances (no font metrics on the server; narrower fonts only leave more room).
 - Numbers: integers with U+202F as thousands separator ("12 345"), other values with one decimal,
   percents with one decimal below 10 and rounded above ("4.5%", "37%"); halves round up.
+  ``format_number`` is pure; the charts write numbers in the active language, resolved when the
+  chart is built (unless ``decimal_separator`` is given), so a French page or PDF says "8,8 %"
+  (U+202F before the sign, French typography) like the tables beside the chart.
 - A radar with fewer than 3 axes cannot draw a polygon: it falls back to ``grouped_bar_chart`` with
   the same data (a radar compares series, so the grouped chart, not the stacked one, says the same).
 - Ids: ``chart_id`` or a hash of the chart's kind and data, so several charts fit on one page
@@ -35,6 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 __all__ = [
@@ -64,6 +68,8 @@ _INK = "#1a1a1a"
 _MUTED = "#595959"
 _GRID = "#c8c8c8"
 _NNBSP = "\u202f"
+# Languages whose typography separates the percent sign from the number (others write "8.8%").
+_PERCENT_SIGNS = {"fr": _NNBSP + "%"}
 _ELLIPSIS = "…"
 _MARGIN = 12.0
 _BAR_WIDTH = 480.0
@@ -85,13 +91,15 @@ class Series:
 # --- numbers --------------------------------------------------------------------------------
 
 
-def format_number(value: float, *, percent: bool = False, decimal_separator: str = ".") -> str:
+def format_number(
+    value: float, *, percent: bool = False, decimal_separator: str = ".", percent_sign: str = "%"
+) -> str:
     """Format a chart value: "12 345" (U+202F), "2.5", "4.5%", "37%"; halves round up."""
     number = float(value)
     if not math.isfinite(number):
         raise ValueError(f"cannot format {value!r}")
     if number == 0:
-        return "0%" if percent else "0"
+        return "0" + percent_sign if percent else "0"
     if percent:
         tenths = Decimal(repr(number)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         digits = 1 if abs(tenths) < 10 else 0
@@ -108,7 +116,15 @@ def format_number(value: float, *, percent: bool = False, decimal_separator: str
     if digits and not tail:
         tail = "0"
     text = head.replace(",", _NNBSP) + (decimal_separator + tail if digits else "")
-    return text + ("%" if percent else "")
+    return text + (percent_sign if percent else "")
+
+
+def _number_style(decimal_separator: str | None) -> tuple[str, str]:
+    """(decimal separator, percent sign) of the active language; an explicit separator wins."""
+    if decimal_separator is None:
+        decimal_separator = str(formats.get_format("DECIMAL_SEPARATOR"))
+    language = (translation.get_language() or "").split("-")[0]
+    return decimal_separator, _PERCENT_SIGNS.get(language, "%")
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -335,7 +351,9 @@ def _tooltip(category: tuple[str, str], series_label: str, value: str, value_lab
     parts = [
         _full_label(*category),
         series_label,
-        f"{value_label}: {value}" if value_label else value,
+        _("%(label)s: %(value)s") % {"label": value_label, "value": value}
+        if value_label
+        else value,
     ]
     return "; ".join(part for part in parts if part)
 
@@ -478,7 +496,7 @@ def stacked_bar_chart(
     value_label: str,
     chart_id: str | None = None,
     show_title: bool = True,
-    decimal_separator: str = ".",
+    decimal_separator: str | None = None,
 ) -> str:
     """One horizontal bar per category, segments stacked in series order, total at the end."""
     cats = _checked_pairs(categories, "category")
@@ -489,6 +507,7 @@ def stacked_bar_chart(
         totals = [math.inf]
     if not all(math.isfinite(total) for total in totals):
         raise ValueError("values too large: a total is not a finite number")
+    separator, percent_sign = _number_style(decimal_separator)
     cid = _chart_id(
         chart_id,
         "stacked",
@@ -499,11 +518,12 @@ def stacked_bar_chart(
         values,
         value_label,
         show_title,
-        decimal_separator,
+        separator,
+        percent_sign,
     )
 
     def fmt(value: float) -> str:
-        return format_number(value, decimal_separator=decimal_separator)
+        return format_number(value, decimal_separator=separator)
 
     width = _BAR_WIDTH
     plot = width - 2 * _MARGIN
@@ -597,12 +617,13 @@ def grouped_bar_chart(
     max_value: float | None = None,
     chart_id: str | None = None,
     show_title: bool = True,
-    decimal_separator: str = ".",
+    decimal_separator: str | None = None,
 ) -> str:
     """For each category one horizontal bar per series, side by side, value written beside."""
     cats = _checked_pairs(categories, "category")
     values = _checked_values(series, len(cats))
     top_value = _checked_max(max_value, values)
+    separator, percent_sign = _number_style(decimal_separator)
     cid = _chart_id(
         chart_id,
         "grouped",
@@ -615,11 +636,14 @@ def grouped_bar_chart(
         percent,
         top_value,
         show_title,
-        decimal_separator,
+        separator,
+        percent_sign,
     )
 
     def fmt(value: float) -> str:
-        return format_number(value, percent=percent, decimal_separator=decimal_separator)
+        return format_number(
+            value, percent=percent, decimal_separator=separator, percent_sign=percent_sign
+        )
 
     width = _BAR_WIDTH
     plot = width - 2 * _MARGIN
@@ -749,7 +773,7 @@ def radar_chart(
     value_label: str = "",
     chart_id: str | None = None,
     show_title: bool = True,
-    decimal_separator: str = ".",
+    decimal_separator: str | None = None,
 ) -> str:
     """One polygon per series over the axes; fewer than 3 axes fall back to grouped bars."""
     axis_pairs = _checked_pairs(axes, "axis")
@@ -768,6 +792,7 @@ def radar_chart(
             show_title=show_title,
             decimal_separator=decimal_separator,
         )
+    separator, percent_sign = _number_style(decimal_separator)
     cid = _chart_id(
         chart_id,
         "radar",
@@ -780,11 +805,14 @@ def radar_chart(
         percent,
         value_label,
         show_title,
-        decimal_separator,
+        separator,
+        percent_sign,
     )
 
     def fmt(value: float) -> str:
-        return format_number(value, percent=percent, decimal_separator=decimal_separator)
+        return format_number(
+            value, percent=percent, decimal_separator=separator, percent_sign=percent_sign
+        )
 
     if top_value is not None:
         top, step = top_value, top_value / 4

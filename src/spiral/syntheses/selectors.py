@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
+from django.utils.translation import pgettext
 
 from spiral.coding.models import Coding
 from spiral.consultations.models import (
@@ -419,4 +420,8 @@ def synthesis_compare_label(synthesis: Synthesis, letter: str) -> str:
         parts.append(str(QuestionKind(filters.question_kind).label))
     if filters.has_period:
         parts.append(f"{filters.period_start or '…'}–{filters.period_end or '…'}")
-    return f"{letter}: " + " · ".join(parts)
+    # Translatable for the punctuation: French puts a no-break space before the colon.
+    return pgettext("side of a comparison", "%(letter)s: %(label)s") % {
+        "letter": letter,
+        "label": " · ".join(parts),
+    }

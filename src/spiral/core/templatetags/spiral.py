@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.formats import get_format
 from django.utils.safestring import SafeString, mark_safe
 
 from spiral.core.i18n import translated
@@ -45,7 +46,11 @@ def _format_share(value: float | None) -> str:
         return "–"
     percent = 100 * value
     # Half up, as people round (and as the charts do), not Python's half-to-even.
-    return f"{int(percent * 10 + 0.5) / 10:.1f} %" if percent < 10 else f"{int(percent + 0.5)} %"
+    if percent >= 10:
+        return f"{int(percent + 0.5)} %"
+    # The language's decimal separator, like the charts beside the tables ("8,8 %" in French).
+    text = f"{int(percent * 10 + 0.5) / 10:.1f}".replace(".", str(get_format("DECIMAL_SEPARATOR")))
+    return f"{text} %"
 
 
 @register.simple_tag
