@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from spiral.accounts.models import Role
 from spiral.coding.models import Coding
@@ -75,6 +76,8 @@ def test_coder_codes_a_territory_with_the_keyboard(live_server: Any, new_context
 
     page = new_context().new_page()
     page.goto(f"{live_server.url}/accounts/login/")
+    # Chromium applies autofocus after the load event: wait for it, then type.
+    expect(page.locator("#id_username")).to_be_focused()
     page.keyboard.type("ines")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

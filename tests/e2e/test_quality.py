@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from spiral.accounts.models import Role
 from spiral.coding.models import Coding
@@ -65,6 +66,8 @@ def test_second_coder_codes_the_sample_blind(live_server: Any, new_context: Any)
 
     page = new_context().new_page()
     page.goto(f"{live_server.url}/accounts/login/")
+    # Chromium applies autofocus after the load event: wait for it, then type.
+    expect(page.locator("#id_username")).to_be_focused()
     page.keyboard.type("malo")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

@@ -83,6 +83,8 @@ def test_two_phones_one_offline_every_postit_once(live_server: Any, new_context:
     desk = new_context()
     page = desk.new_page()
     page.goto(f"{live_server.url}/accounts/login/")
+    # Chromium applies autofocus after the load event: wait for it, then type.
+    expect(page.locator("#id_username")).to_be_focused()
     page.keyboard.type("karim")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from spiral.accounts.models import Role
 from spiral.coding.models import Coding, CodingSource, Suggestion, SuggestionModel
@@ -55,6 +56,8 @@ def test_coder_accepts_suggestions(
 
     page = new_context().new_page()
     page.goto(f"{live_server.url}/accounts/login/")
+    # Chromium applies autofocus after the load event: wait for it, then type.
+    expect(page.locator("#id_username")).to_be_focused()
     page.keyboard.type("ines")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

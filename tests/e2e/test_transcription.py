@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from spiral.accounts.models import Role
 from spiral.consultations.models import Criterion, HomogeneousGroup
@@ -61,6 +62,8 @@ def test_facilitator_first_meeting(live_server: Any, new_context: Any) -> None:
     context = new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.goto(f"{live_server.url}/accounts/login/")
+    # Chromium applies autofocus after the load event: wait for it, then type.
+    expect(page.locator("#id_username")).to_be_focused()
     page.keyboard.type("karim")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

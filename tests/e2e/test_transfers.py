@@ -8,6 +8,7 @@ import zipfile
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from spiral.accounts.models import Role
 from spiral.consultations.models import Criterion
@@ -45,6 +46,8 @@ def test_upload_mapping_errors_then_corrected_commit(live_server: Any, new_conte
 
     page = new_context().new_page()
     page.goto(f"{live_server.url}/accounts/login/")
+    # Chromium applies autofocus after the load event: wait for it, then type.
+    expect(page.locator("#id_username")).to_be_focused()
     page.keyboard.type("karim")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
