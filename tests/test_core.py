@@ -539,3 +539,26 @@ def test_every_date_input_is_given_an_iso_value_whatever_the_language() -> None:
         for language in ("fr", "en"):
             with translation.override(language):
                 assert widget.format_value(day) == "2026-11-26", (form_class, language)
+
+
+@given(text=st.text(max_size=6))
+def test_is_plain_number_accepts_exactly_what_int_reads_as_ascii_digits(text: str) -> None:
+    from spiral.core.text import is_plain_number
+
+    assert is_plain_number(text) == (text != "" and all(c in "0123456789" for c in text))
+
+
+@pytest.mark.parametrize("odd", ["²", "①", "١٢"])
+def test_odd_digits_in_a_query_are_not_a_server_error(
+    odd: str, meeting: object, facilitator: User
+) -> None:
+    """str.isdigit() accepts these, int() refuses them: the pages used to answer 500."""
+    from spiral.coding.selectors import parse_cursor
+
+    group = meeting.group  # type: ignore[attr-defined]
+    client = client_for(facilitator)
+    export = client.get(f"/transfers/groups/{group.pk}/synthesis.csv?meeting={odd}")
+    assert export.status_code == 200
+    report = client.get(f"/reports/groups/{group.pk}.pdf?meeting={odd}")
+    assert report.status_code == 200
+    assert parse_cursor(f"{odd}-1-1-1-1", "") is None  # a cursor of the five keyset fields

@@ -46,6 +46,7 @@ from spiral.actions.services import (
 )
 from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.permissions import require
+from spiral.core.text import is_plain_number
 from spiral.indicators.forms import levels_from_post
 from spiral.indicators.models import Indicator
 from spiral.indicators.permissions import (
@@ -54,7 +55,6 @@ from spiral.indicators.permissions import (
     can_view_progress,
     can_view_progress_details,
 )
-from spiral.indicators.services import is_plain_number
 from spiral.territories.method import CYCLE_LABELS
 from spiral.territories.models import Territory
 from spiral.territories.selectors import territory_ancestors

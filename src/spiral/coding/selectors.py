@@ -32,6 +32,7 @@ from spiral.consultations.models import (
     Meeting,
     QuestionKind,
 )
+from spiral.core.text import is_plain_number
 from spiral.grid.codes import CodeError, GridIndex
 from spiral.grid.models import Component, GridVersion
 from spiral.syntheses.selectors import SynthesisFilters
@@ -220,7 +221,7 @@ def parse_cursor(value: str | None, order: str) -> list[int] | None:
     if not value:
         return None
     parts = value.split("-")
-    if len(parts) != len(sort_fields(order)) or not all(p.isdigit() for p in parts):
+    if len(parts) != len(sort_fields(order)) or not all(is_plain_number(p) for p in parts):
         return None
     return [int(p) for p in parts]
 

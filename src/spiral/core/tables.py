@@ -61,8 +61,12 @@ def table_xlsx(
     figures are."""
     buffer = io.BytesIO()
     # Text that starts with "=" stays text: an indicator title or a label typed by a person must
-    # never run as a formula in the spreadsheet of whoever opens the export.
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    # never run as a formula in the spreadsheet of whoever opens the export. A web address in a
+    # post-it stays text too: xlsxwriter would turn it into a link, and refuses more than 65,530
+    # links in a sheet, which a large criteria export can reach.
+    workbook = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     bold = workbook.add_format({"bold": True})
     formats = {
         name: workbook.add_format({"num_format": num_format})

@@ -35,3 +35,9 @@ def clean_criterion_text(raw: str) -> str:
             code="control_character",
         )
     return text
+
+
+def is_plain_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²" or "①", which int() refuses (a page
+    asked for ?meeting=² would otherwise fail with a server error)."""
+    return text.isascii() and text.isdigit()

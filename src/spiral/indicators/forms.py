@@ -10,8 +10,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from spiral.consultations.models import HomogeneousGroup
+from spiral.core.text import is_plain_number
 from spiral.indicators.models import LEVELS, Category, Evaluation, EvaluationKind, Indicator
-from spiral.indicators.services import LevelInput, is_plain_number
+from spiral.indicators.services import LevelInput
 
 
 class IndicatorHeadForm(forms.Form):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from spiral.accounts.models import User
 from spiral.consultations.models import Criterion, GroupProfile, HomogeneousGroup
+from spiral.core.text import is_plain_number
 from spiral.grid.models import Component
 from spiral.indicators.models import (
     LEVELS,
@@ -32,11 +33,6 @@ SURVEY_SALT = "spiral.indicators.survey"
 # A survey page left open on a phone for a few weeks still submits.
 SURVEY_TOKEN_MAX_AGE = 60 * 60 * 24 * 90
 DONT_KNOW = "0"
-
-
-def is_plain_number(text: str) -> bool:
-    """ASCII digits only: str.isdigit() also accepts "²" or "①", which int() refuses."""
-    return text.isascii() and text.isdigit()
 
 
 class IndicatorError(Exception):

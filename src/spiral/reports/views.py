@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from spiral.consultations.models import HomogeneousGroup, Meeting
 from spiral.core.http import AuthenticatedRequest, SpiralRequest
 from spiral.core.permissions import can_view_group, can_view_territory, require
+from spiral.core.text import is_plain_number
 from spiral.reports.pdf import html_to_pdf
 from spiral.reports.selectors import (
     comparison_report,
@@ -48,7 +49,7 @@ def group_report_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
     require(can_view_group(request.user, group))
     meeting = None
-    if request.GET.get("meeting", "").isdigit():
+    if is_plain_number(request.GET.get("meeting", "")):
         meeting = get_object_or_404(Meeting, pk=int(request.GET["meeting"]), group=group)
     language = report_language(request.GET.get("lang"), group.language)
     with translation.override(language):

@@ -3,17 +3,15 @@ The synthesis itself is exported by the syntheses app; these complete it."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from typing import Any
 
-import xlsxwriter
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponse
 
 from spiral.consultations.models import Criterion, HomogeneousGroup, Meeting
 from spiral.consultations.selectors import current_codings_prefetch
+from spiral.core import tables
 from spiral.syntheses.exports import CRITERIA_COLUMNS, criteria_rows
 from spiral.territories.models import Territory
 
@@ -44,44 +42,17 @@ MEETING_COLUMNS = [
 
 
 def table_csv(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-def table_xlsx(columns: list[str], rows: Iterable[dict[str, Any]], *, title: str) -> bytes:
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
-    bold = workbook.add_format({"bold": True})
-    sheet = workbook.add_worksheet(title[:31])
-    sheet.write_row(0, 0, columns, bold)
-    for index, row in enumerate(rows, start=1):
-        for column, name in enumerate(columns):
-            value = row.get(name)
-            if value is None or value == "":
-                sheet.write_blank(index, column, None)
-            elif isinstance(value, bool):
-                sheet.write_boolean(index, column, value)
-            elif isinstance(value, int | float):
-                sheet.write_number(index, column, value)
-            else:
-                sheet.write_string(index, column, str(value))
-    sheet.freeze_panes(1, 0)
-    workbook.close()
-    return buffer.getvalue()
+    """The rows as CSV; keys of a row beyond the columns are left out."""
+    return tables.table_csv(columns, rows, extra="ignore")
 
 
 def table_response(
     columns: list[str], rows: Iterable[dict[str, Any]], *, fmt: str, filename: str, title: str
 ) -> HttpResponse:
-    if fmt == "csv":
-        response = HttpResponse(table_csv(columns, rows), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(table_xlsx(columns, rows, title=title), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    return response
+    content = (
+        table_csv(columns, rows) if fmt == "csv" else tables.table_xlsx(columns, rows, title=title)
+    )
+    return tables.download_response(content, fmt=fmt, filename=filename)
 
 
 def group_rows(*, territory: Territory) -> Iterable[dict[str, Any]]:

@@ -35,6 +35,7 @@ from spiral.consultations.services import (
 )
 from spiral.core.errors import ImportRejected, LineError
 from spiral.core.languages import CRITERION_LANGUAGE_CODES
+from spiral.core.text import is_plain_number
 from spiral.grid.codes import CodeError, GridIndex, ResolvedCode
 from spiral.grid.models import GridVersion
 from spiral.syntheses.services import GroupFacts, figures_change
@@ -569,7 +570,7 @@ def groups_import_check(
         if profile is None:
             problems.append(_("Unknown profile “%(value)s”.") % {"value": profile_name})
         raw_size = _cell(cells, mapping, "size")
-        size = int(raw_size) if raw_size.isdigit() else None
+        size = int(raw_size) if is_plain_number(raw_size) else None
         if raw_size and (size is None or not 1 <= size <= 1000):
             problems.append(_("“%(value)s” is not a number of participants.") % {"value": raw_size})
         language = _cell(cells, mapping, "language")

@@ -29,6 +29,7 @@ from spiral.core.permissions import (
     is_network_admin,
     require,
 )
+from spiral.core.text import is_plain_number
 from spiral.grid.models import GridVersion
 from spiral.syntheses.exports import synthesis_csv, synthesis_xlsx
 from spiral.syntheses.selectors import group_synthesis, meeting_synthesis
@@ -401,7 +402,7 @@ def group_synthesis_export(request: AuthenticatedRequest, pk: int, fmt: str) -> 
     group = get_object_or_404(HomogeneousGroup.objects.select_related("territory"), pk=pk)
     require(can_view_group(request.user, group))
     meeting = None
-    if request.GET.get("meeting", "").isdigit():
+    if is_plain_number(request.GET.get("meeting", "")):
         meeting = get_object_or_404(Meeting, pk=request.GET["meeting"], group=group)
     synthesis = meeting_synthesis(meeting=meeting) if meeting else group_synthesis(group=group)
     filename = f"synthesis-group-{group.pk}" + (f"-{meeting.held_on:%Y%m%d}" if meeting else "")
