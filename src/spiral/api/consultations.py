@@ -18,9 +18,16 @@ from pydantic import field_validator
 
 from spiral.accounts.models import RoleAssignment
 from spiral.api.auth import ApiCaller, caller_of
-from spiral.api.errors import ApiError, forbidden, require_write
+from spiral.api.errors import ApiError, forbidden, require_write, territory_to_manage_groups
 from spiral.api.pagination import PageOut, PageQuery, page_of
-from spiral.api.schemas import ERRORS, ERRORS_WITH_404, WRITE_ERRORS, invalid, printable
+from spiral.api.schemas import (
+    ERRORS,
+    ERRORS_WITH_404,
+    WRITE_ERRORS,
+    invalid,
+    printable,
+    printable_text,
+)
 from spiral.coding.models import Coding
 from spiral.coding.selectors import GridsByTerritory
 from spiral.coding.services import (
@@ -49,7 +56,6 @@ from spiral.consultations.services import (
 from spiral.core.languages import CRITERION_LANGUAGE_CODES
 from spiral.core.permissions import is_network_admin
 from spiral.grid.codes import CodeError
-from spiral.territories.models import Territory
 
 router = Router(tags=["groups and criteria"])
 
@@ -90,9 +96,7 @@ class GroupIn(Schema):
     @field_validator("name", "profile", "description")
     @classmethod
     def _printable(cls, value: str) -> str:
-        if value and any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in value):
-            raise ValueError("must not contain control characters")
-        return value
+        return printable_text(value) or value
 
     @field_validator("name")
     @classmethod
@@ -474,12 +478,11 @@ def group_list(request: HttpRequest, query: Query[GroupListQuery]) -> Any:
 def group_create_endpoint(request: HttpRequest, payload: GroupIn) -> Any:
     """Needs a read/write token and the right to manage groups on the territory."""
     caller = caller_of(request)
-    require_write(caller)
-    territory = Territory.objects.filter(pk=payload.territory_id).first()
-    if territory is None or not caller.can_view_territory(territory):
-        raise Http404("no such territory")
-    if not caller.can_manage_groups(territory):
-        raise forbidden("You may not create groups in this territory.")
+    territory = territory_to_manage_groups(
+        caller,
+        payload.territory_id,
+        refusal="You may not create groups in this territory.",
+    )
     group = group_create(
         territory=territory,
         name=payload.name,

@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from spiral.api.auth import ApiCaller, InvalidToken
+from spiral.territories.models import Territory
 
 CODES = {
     400: "bad_request",
@@ -46,6 +47,18 @@ def require_write(caller: ApiCaller) -> None:
 
 def forbidden(message: str = "You may not do this here.") -> ApiError:
     return ApiError(403, message, code="forbidden")
+
+
+def territory_to_manage_groups(caller: ApiCaller, territory_id: int, *, refusal: str) -> Territory:
+    """The territory a write creates groups (or campaigns) in: a write token, a territory the
+    caller can see (404 otherwise, so ids are not probed) and the right to manage its groups."""
+    require_write(caller)
+    territory = Territory.objects.filter(pk=territory_id).first()
+    if territory is None or not caller.can_view_territory(territory):
+        raise Http404("no such territory")
+    if not caller.can_manage_groups(territory):
+        raise forbidden(refusal)
+    return territory
 
 
 def install_error_handlers(api: NinjaAPI) -> None:

@@ -58,6 +58,13 @@ def printable(value: str | None) -> str | None:
     return value or None
 
 
+def printable_text(value: str | None) -> str | None:
+    """Like ``printable`` for free text: line breaks and tabs are allowed, the value is kept."""
+    if value and any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 MONTH_HELP = "Month written YYYY-MM, inclusive (e.g. 2026-03)."
 
 

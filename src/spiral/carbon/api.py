@@ -18,9 +18,9 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import create_model, field_validator
 
 from spiral.api.auth import ApiCaller, caller_of
-from spiral.api.errors import ApiError, forbidden, require_write
+from spiral.api.errors import ApiError, forbidden, require_write, territory_to_manage_groups
 from spiral.api.pagination import PageOut, PageQuery, page_of
-from spiral.api.schemas import ERRORS, ERRORS_WITH_404, WRITE_ERRORS, invalid
+from spiral.api.schemas import ERRORS, ERRORS_WITH_404, WRITE_ERRORS, invalid, printable_text
 from spiral.carbon.actions import catalogue, pledges_savings, proposals
 from spiral.carbon.compute import footprint_compute
 from spiral.carbon.factorsets import current_factor_set, factor_data, factor_documents
@@ -442,13 +442,6 @@ def campaign_list(request: HttpRequest, query: Query[CampaignListQuery]) -> Any:
     return page_of(request, campaigns.order_by("-created_at", "-pk"), query, _campaign_summary)
 
 
-def _printable_text(value: str | None) -> str | None:
-    """Refuse control characters other than line breaks and tabs (PostgreSQL refuses NUL)."""
-    if value and any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
 class CampaignIn(Schema):
     territory_id: int = Field(ge=1, le=MAX_ID)
     name: str = Field(min_length=1, max_length=200)
@@ -466,7 +459,7 @@ class CampaignIn(Schema):
     @field_validator("name", "country", "description")
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
-        return _printable_text(value)
+        return printable_text(value)
 
 
 @router.post(
@@ -477,12 +470,11 @@ class CampaignIn(Schema):
 def campaign_create_endpoint(request: HttpRequest, payload: CampaignIn) -> Any:
     """Needs a read/write token and the right to manage groups on the territory."""
     caller = caller_of(request)
-    require_write(caller)
-    territory = Territory.objects.filter(pk=payload.territory_id).first()
-    if territory is None or not caller.can_view_territory(territory):
-        raise Http404("no such territory")
-    if not caller.can_manage_groups(territory):
-        raise forbidden("You may not create campaigns in this territory.")
+    territory = territory_to_manage_groups(
+        caller,
+        payload.territory_id,
+        refusal="You may not create campaigns in this territory.",
+    )
     name = payload.name.strip()
     if not name:
         raise invalid("name", "must not be blank", location="body")
@@ -515,7 +507,7 @@ class CampaignPatch(Schema):
     @field_validator("name", "description")
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
-        return _printable_text(value)
+        return printable_text(value)
 
 
 @router.patch(
